@@ -1,0 +1,27 @@
+"""Attach Reddit link data to fetched pages: WebText keeps only pages of harvested links."""
+
+from __future__ import annotations
+
+from corpus.links import Link
+from corpus.records import Document
+from corpus.steps import Filter
+from corpus.urls import url_key
+
+
+class LinkJoin(Filter):
+    """Keeps pages whose URL is a harvested link and copies its karma and subreddit."""
+
+    name = "join_links"
+
+    def __init__(self, links: dict[str, Link]) -> None:
+        super().__init__()
+        self.links = links
+
+    def filter(self, doc: Document) -> bool | str:
+        link = self.links.get(url_key(doc.url) or "")
+        if link is None:
+            return "not_a_harvested_link"
+        doc.karma = link.karma
+        doc.subreddit = link.subreddit
+        doc.reddit_id = link.reddit_id
+        return True

@@ -1,0 +1,185 @@
+"""From Reddit submissions to the WebText link list: GPT-2's karma rule plus OpenWebText's hygiene."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from corpus.reddit_dumps import Submission
+from corpus.steps import StepStats
+from corpus.urls import canonical_url, registered_domain, url_key
+
+REDDIT_DOMAINS = frozenset({"reddit.com", "redd.it", "redditmedia.com", "redditstatic.com"})
+# Hosts that serve pictures, video or audio rather than text pages.
+MEDIA_DOMAINS = frozenset({
+    "imgur.com", "gfycat.com", "youtube.com", "youtu.be", "vimeo.com", "streamable.com",
+    "giphy.com", "flickr.com", "instagram.com", "twitch.tv", "soundcloud.com", "spotify.com",
+    "tiktok.com", "dailymotion.com",
+})
+# File types with no prose to extract (OpenWebText's extension blocklist, abridged).
+NON_TEXT_EXTENSIONS = frozenset({
+    ".jpg", ".jpeg", ".png", ".gif", ".gifv", ".webp", ".bmp", ".svg", ".tif", ".tiff", ".ico",
+    ".mp4", ".webm", ".mov", ".avi", ".mkv", ".wmv", ".flv", ".m4v", ".mp3", ".wav", ".ogg",
+    ".flac", ".m4a", ".pdf", ".zip", ".rar", ".7z", ".gz", ".tgz", ".bz2", ".xz", ".tar", ".exe",
+    ".dmg", ".apk", ".iso", ".bin", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".csv",
+    ".json", ".xml", ".swf", ".torrent",
+})
+
+LINKS_SCHEMA = pa.schema([
+    pa.field("url", pa.string(), nullable=False),
+    pa.field("url_key", pa.string(), nullable=False),
+    pa.field("domain", pa.string()),
+    pa.field("karma", pa.int32(), nullable=False),
+    pa.field("best_karma", pa.int32(), nullable=False),
+    pa.field("n_submissions", pa.int32(), nullable=False),
+    pa.field("subreddits", pa.list_(pa.string())),
+    pa.field("reddit_id", pa.string(), nullable=False),
+    pa.field("subreddit", pa.string()),
+    pa.field("first_created_utc", pa.int64()),
+    pa.field("title", pa.string()),
+])
+
+
+@dataclass
+class LinkRules:
+    """Which submissions give WebText links. Defaults reproduce GPT-2 / OpenWebText."""
+
+    min_karma: int = 3
+    karma_mode: str = "submission"  # "submission" (OpenWebText) or "url" (OpenWebText2: summed)
+    drop_over_18: bool = True
+    drop_wikipedia: bool = True  # GPT-2 removed Wikipedia to avoid overlap with test sets
+    domain_blocklist: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        if self.karma_mode not in ("submission", "url"):
+            raise ValueError(f"karma_mode must be 'submission' or 'url', not {self.karma_mode!r}")
+
+
+@dataclass
+class Link:
+    """One kept URL with what its submissions say about it."""
+
+    url: str
+    url_key: str
+    domain: str | None
+    karma: int  # the karma the threshold was applied to: best (submission mode) or sum (url mode)
+    best_karma: int
+    n_submissions: int
+    subreddits: list[str]
+    reddit_id: str  # the best-scored submission
+    subreddit: str | None  # ... and where it was posted
+    first_created_utc: int | None
+    title: str | None
+
+
+def _listed(host: str, domains: frozenset[str]) -> bool:
+    """True if the host or any parent domain of it is listed (`a.b.example` matches `b.example`)."""
+    labels = host.split(".")
+    return any(".".join(labels[i:]) in domains for i in range(len(labels)))
+
+
+def rejection_reason(sub: Submission, rules: LinkRules) -> str | None:
+    """Why a submission gives no link, or None if its link is a candidate."""
+    if sub.is_self:
+        return "self_post"
+    if not sub.url:
+        return "missing_url"
+    canon = canonical_url(sub.url)
+    if canon is None:
+        return "bad_url"
+    if sub.over_18 and rules.drop_over_18:
+        return "over_18"
+    host = urlsplit(canon).hostname or ""
+    domain = registered_domain(host)
+    if domain in REDDIT_DOMAINS:
+        return "reddit_link"
+    if rules.drop_wikipedia and (domain == "wikipedia.org" or domain == "wikimedia.org"):
+        return "wikipedia"
+    if domain in MEDIA_DOMAINS:
+        return "media_host"
+    if PurePosixPath(urlsplit(canon).path).suffix.lower() in NON_TEXT_EXTENSIONS:
+        return "non_text_extension"
+    if _listed(host, rules.domain_blocklist):
+        return "blocked_domain"
+    return None
+
+
+class LinkHarvester:
+    """Aggregates submissions into links, keeping per-step counters.
+
+    Two steps are counted, both in submissions: `link_rules` (self posts, NSFW, media, ...) and
+    `link_karma` (below the karma threshold, or merged into an earlier submission of the same URL).
+    """
+
+    def __init__(self, rules: LinkRules) -> None:
+        self.rules = rules
+        self.rule_stats = StepStats("link_rules")
+        self.karma_stats = StepStats("link_karma")
+        self._by_key: dict[str, list[Submission]] = {}
+
+    def add(self, subs: Iterable[Submission]) -> None:
+        for sub in subs:
+            self.rule_stats.n_in += 1
+            reason = rejection_reason(sub, self.rules)
+            if reason is None and sub.score is None and self.rules.karma_mode == "submission":
+                reason = "missing_score"
+            if reason:
+                self.rule_stats.drop(reason)
+                continue
+            self.rule_stats.n_out += 1
+            self._by_key.setdefault(url_key(sub.url), []).append(sub)
+
+    def links(self) -> list[Link]:
+        """The kept links, sorted by URL key so the output does not depend on input order."""
+        out: list[Link] = []
+        stats = self.karma_stats
+        for key in sorted(self._by_key):
+            subs = self._by_key[key]
+            stats.n_in += len(subs)
+            scores = [s.score or 0 for s in subs]
+            if self.rules.karma_mode == "submission":
+                passing = [s for s in subs if (s.score or 0) >= self.rules.min_karma]
+                stats.drop("below_min_karma", len(subs) - len(passing))
+                karma = max(scores)
+            else:
+                passing = subs if sum(scores) >= self.rules.min_karma else []
+                stats.drop("below_min_karma", len(subs) - len(passing))
+                karma = sum(scores)
+            if not passing:
+                continue
+            stats.n_out += 1
+            stats.drop("merged_duplicate_url", len(passing) - 1)
+            best = max(subs, key=lambda s: (s.score or 0, s.id))
+            # Prefer an https spelling of the URL for fetching; the key ignores the scheme anyway.
+            canon = sorted((canonical_url(s.url) for s in subs), key=lambda u: (not u.startswith("https"), u))[0]
+            times = [s.created_utc for s in subs if s.created_utc is not None]
+            first = min(subs, key=lambda s: (s.created_utc is None, s.created_utc or 0, s.id))
+            out.append(Link(
+                url=canon, url_key=key, domain=registered_domain(urlsplit(canon).hostname or ""),
+                karma=karma, best_karma=max(scores), n_submissions=len(subs),
+                subreddits=sorted({s.subreddit for s in subs if s.subreddit}),
+                reddit_id=best.id, subreddit=best.subreddit, first_created_utc=min(times) if times else None,
+                title=first.title,
+            ))
+        return out
+
+
+def write_links(links: list[Link], path: Path) -> None:
+    """Write the links table atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pylist([vars(link) for link in links], schema=LINKS_SCHEMA)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)
+
+
+def read_links(path: Path) -> dict[str, Link]:
+    """The links table as a dict by URL key."""
+    rows = pq.read_table(path).to_pylist()
+    return {row["url_key"]: Link(**row) for row in rows}

@@ -1,0 +1,101 @@
+"""The run report: one self-contained HTML page a person can look at."""
+
+from __future__ import annotations
+
+import html
+import math
+import random
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+
+_CSS = """
+body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:60em;color:#222}
+h1{font-size:1.5em} h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse} td,th{padding:.25em .6em;text-align:left;vertical-align:top}
+tr:nth-child(even){background:#f6f6f6} .num{text-align:right;font-variant-numeric:tabular-nums}
+.bar{background:#4a7fb5;height:1em;display:inline-block} .drop{color:#a33}
+pre{white-space:pre-wrap;background:#f6f6f6;padding:.6em;font-size:12px;max-height:12em;overflow:auto}
+"""
+
+
+def _bar(fraction: float, width_px: int = 300) -> str:
+    return f'<span class="bar" style="width:{max(1, round(fraction * width_px))}px"></span>'
+
+
+def funnel_html(steps: Sequence[dict[str, Any]]) -> str:
+    """Documents in and out of each step, with a bar relative to the first step's input."""
+    if not steps:
+        return "<p>No steps ran.</p>"
+    top = max(steps[0]["in"], 1)
+    rows = []
+    for s in steps:
+        reasons = ", ".join(f'{html.escape(r)}: {n:,}' for r, n in
+                            sorted(s["dropped"].items(), key=lambda kv: -kv[1]))
+        rows.append(
+            f'<tr><td>{html.escape(s["name"])}</td><td class="num">{s["in"]:,}</td>'
+            f'<td class="num">{s["out"]:,}</td><td>{_bar(s["out"] / top)}</td>'
+            f'<td class="drop">{reasons}</td></tr>')
+    return ("<table><tr><th>step</th><th>in</th><th>out</th><th>kept</th><th>dropped by reason</th></tr>"
+            + "".join(rows) + "</table>")
+
+
+def histogram_svg(values: Sequence[float], bins: int = 30, log_x: bool = False,
+                  width: int = 600, height: int = 160, label: str = "") -> str:
+    """A small SVG histogram; `log_x` bins on log10 for heavy-tailed values like lengths."""
+    vals = [math.log10(v) if log_x else v for v in values if v is not None and (v > 0 or not log_x)]
+    if not vals:
+        return "<p>(no values)</p>"
+    lo, hi = min(vals), max(vals)
+    span = (hi - lo) or 1.0
+    counts = [0] * bins
+    for v in vals:
+        counts[min(int((v - lo) / span * bins), bins - 1)] += 1
+    peak = max(counts)
+    bw = width / bins
+    bars = "".join(
+        f'<rect x="{i * bw:.1f}" y="{height - 20 - c / peak * (height - 30):.1f}" width="{bw - 1:.1f}" '
+        f'height="{c / peak * (height - 30):.1f}" fill="#4a7fb5"><title>{c}</title></rect>'
+        for i, c in enumerate(counts))
+    fmt = (lambda x: f"{10 ** x:,.0f}") if log_x else (lambda x: f"{x:.2f}")
+    axis = (f'<text x="0" y="{height - 4}" font-size="11">{fmt(lo)}</text>'
+            f'<text x="{width}" y="{height - 4}" font-size="11" text-anchor="end">{fmt(hi)}</text>'
+            f'<text x="{width / 2}" y="{height - 4}" font-size="11" text-anchor="middle">{html.escape(label)}</text>')
+    return f'<svg width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">{bars}{axis}</svg>'
+
+
+def write_report(out_dir: Path, manifest: dict[str, Any], shard_files: Sequence[Path],
+                 n_samples: int = 5, seed: int = 0) -> Path:
+    """Write `report.html` for a finished run: funnel, drop reasons, histograms, sample documents."""
+    columns = ["n_words", "lang_score", "text", "url"]
+    tables = [pq.read_table(p, columns=columns) for p in shard_files]
+    n_words = [v for t in tables for v in t.column("n_words").to_pylist()]
+    lang_scores = [v for t in tables for v in t.column("lang_score").to_pylist() if v is not None]
+    # Sample a few kept documents; reading only the text of the chosen rows keeps this cheap.
+    picks = []
+    total = sum(t.num_rows for t in tables)
+    for idx in sorted(random.Random(seed).sample(range(total), min(n_samples, total))):
+        for t in tables:
+            if idx < t.num_rows:
+                picks.append((t.column("url")[idx].as_py(), t.column("text")[idx].as_py()))
+                break
+            idx -= t.num_rows
+    samples = "".join(f"<h3>{html.escape(u or '')}</h3><pre>{html.escape(x[:1200])}</pre>" for u, x in picks)
+    page = f"""<!doctype html><html><head><meta charset="utf-8">
+<title>{html.escape(manifest["pipeline"])} report</title><style>{_CSS}</style></head><body>
+<h1>{html.escape(manifest["pipeline"])}: {manifest["rows"]:,} documents kept</h1>
+<p>Run {html.escape(manifest["created"])} over {len(manifest["inputs"])} input(s);
+{len(manifest["files"])} shard(s). Full counters in <code>manifest.json</code>.</p>
+<h2>Funnel</h2>{funnel_html(manifest["steps"])}
+<h2>Words per kept document</h2>{histogram_svg(n_words, log_x=True, label="words (log scale)")}
+<h2>Language score of kept documents</h2>{histogram_svg(lang_scores, label="lid.176 probability")}
+<h2>Sample of kept documents</h2>{samples}
+</body></html>"""
+    path = Path(out_dir) / "report.html"
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,69 @@
+"""URL canonicalisation and registered domains."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+# Query parameters that only track the click and never change the page.
+TRACKING_PARAMS = frozenset({
+    "fbclid", "gclid", "dclid", "msclkid", "yclid", "mc_cid", "mc_eid", "igshid",
+    "ref", "ref_src", "ref_url", "referrer", "share", "cmpid", "_ga", "spm",
+})
+TRACKING_PREFIXES = ("utm_", "pk_", "hsa_")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _is_tracking(name: str) -> bool:
+    name = name.lower()
+    return name in TRACKING_PARAMS or name.startswith(TRACKING_PREFIXES)
+
+
+def canonical_url(url: str) -> str | None:
+    """Canonical form of an http(s) URL, or None when it is not one.
+
+    Lower-cases scheme and host, drops default ports, user info, fragments and tracking
+    parameters, and gives an empty path as "/". Everything else (path case, the order of
+    the remaining parameters) can change the page, so it stays.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        scheme = parts.scheme.lower()
+        host = (parts.hostname or "").rstrip(".")
+        port = parts.port
+    except ValueError:
+        return None
+    if scheme not in DEFAULT_PORTS or not host:
+        return None
+    netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                       if not _is_tracking(k)])
+    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+
+
+def url_key(url: str) -> str | None:
+    """The key under which two URLs count as the same page: canonical, without scheme or `www.`.
+
+    The same article is posted as http and https, with and without `www.`; a fetch of either
+    lands on the same text.
+    """
+    canon = canonical_url(url)
+    if canon is None:
+        return None
+    rest = canon.split("://", 1)[1]
+    return rest[4:] if rest.startswith("www.") else rest
+
+
+@lru_cache(maxsize=1)
+def _extractor():
+    import tldextract
+
+    # The suffix list snapshot bundled with tldextract: nothing is fetched at run time.
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+@lru_cache(maxsize=65536)
+def registered_domain(host_or_url: str) -> str | None:
+    """The registered domain (eTLD+1) of a host or URL, e.g. `news.bbc.co.uk` -> `bbc.co.uk`."""
+    ext = _extractor()(host_or_url.lower())
+    return ext.top_domain_under_public_suffix or ext.domain or None

@@ -1,0 +1,1 @@
+"""Entry points that wire corpus steps into the two recipes."""
