@@ -66,4 +66,8 @@ def _extractor():
 def registered_domain(host_or_url: str) -> str | None:
     """The registered domain (eTLD+1) of a host or URL, e.g. `news.bbc.co.uk` -> `bbc.co.uk`."""
     ext = _extractor()(host_or_url.lower())
-    return ext.top_domain_under_public_suffix or ext.domain or None
+    if ext.top_domain_under_public_suffix:
+        return ext.top_domain_under_public_suffix
+    # No public suffix (an intranet name, `.example`, an IP address): the host is the domain.
+    host = urlsplit(host_or_url.lower()).hostname if "://" in host_or_url else host_or_url.lower()
+    return host or None

@@ -18,6 +18,10 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 
 
+class TruncatedRecord(Exception):
+    """The file ended inside a record."""
+
+
 def _warc_date(value: str | None) -> datetime | None:
     if not value:
         return None
@@ -56,9 +60,10 @@ def read_warc(path: str | Path, source: str, stats: StepStats | None = None,
             except StopIteration:
                 return
             except Exception as err:  # warcio and gzip raise many types for broken input
-                log.warning("%s: malformed record, stopping this file: %s", name, err)
+                reason = "truncated_record" if isinstance(err, TruncatedRecord) else "malformed_record"
+                log.warning("%s: %s, stopping this file: %s", name, reason, err)
                 stats.n_in += 0 if counted else 1
-                stats.drop("malformed_record")
+                stats.drop(reason)
                 return
             if doc is not None:
                 yield doc
@@ -66,7 +71,8 @@ def read_warc(path: str | Path, source: str, stats: StepStats | None = None,
 
 def _page(record, warc_name: str, source: str, stats: StepStats,
           max_payload_bytes: int) -> Document | None:
-    stats.n_in += 1
+    if record.rec_type is None:  # warcio's reading of bytes that are not a WARC header
+        raise ValueError("record without a WARC-Type")
     if record.rec_type != "response":
         stats.drop(f"not_response:{record.rec_type}")
         return None
@@ -91,6 +97,10 @@ def _page(record, warc_name: str, source: str, stats: StepStats,
     if len(payload) > max_payload_bytes:
         stats.drop("payload_too_large")
         return None
+    # warcio stops silently at the end of a cut gzip member; what Content-Length promised but
+    # never arrived is the only sign of a truncated download.
+    if getattr(record.raw_stream, "limit", 0) > 0:
+        raise TruncatedRecord(f"{record.raw_stream.limit} bytes missing")
     if not payload.strip():
         stats.drop("empty_payload")
         return None

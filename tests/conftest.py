@@ -83,3 +83,8 @@ def make_dump(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return build
+
+
+@pytest.fixture
+def make_article() -> Callable[[str, list[str]], str]:
+    return article_html

@@ -1,0 +1,54 @@
+from corpus.extract import TrafilaturaExtractor, decode_html
+from corpus.filters import LengthFilter
+from corpus.langid import LanguageFilter
+from corpus.records import Document
+from corpus.steps import run_steps
+
+
+def page(html, url="https://x.example/a"):
+    return Document(id=url, url=url, source="test", html=html.encode("utf-8"), charset="utf-8")
+
+
+def test_extractor_keeps_the_article_and_drops_navigation(english_page):
+    ex = TrafilaturaExtractor()
+    out = list(ex([page(english_page), page("<html><body><script>var a = 1;</script></body></html>")]))
+    assert len(out) == 1
+    assert "grain sheds" in out[0].text and "public market" in out[0].text
+    assert "Home" not in out[0].text and "Copyright" not in out[0].text
+    assert out[0].html is None
+    assert ex.stats.dropped == {"no_main_text": 1} and ex.stats.balanced()
+
+
+def test_decode_html_uses_the_declared_charset_and_survives_unknown_ones():
+    assert decode_html("café".encode("latin-1"), "iso-8859-1") == "café"
+    assert decode_html(b"abc", "no-such-charset") == b"abc"
+    assert decode_html(b"abc", None) == b"abc"
+
+
+def text_doc(text):
+    return Document(id=text[:10], url="u", source="test", text=text)
+
+
+def test_language_filter_labels_every_document_and_keeps_english():
+    en = text_doc("The council decided to turn the old grain sheds into a market for local farmers.")
+    de = text_doc("Der Stadtrat hat beschlossen, die alten Getreidespeicher in einen Markt umzuwandeln.")
+    f = LanguageFilter()
+    kept = list(f([en, de]))
+    assert kept == [en]
+    assert en.lang == "en" and en.lang_score > 0.65
+    assert de.lang == "de"
+    assert f.stats.dropped == {"other_language": 1}
+
+
+def test_length_filter_counts_short_and_long_documents():
+    f = LengthFilter(min_words=3, max_words=5)
+    kept = list(f([text_doc("one two"), text_doc("one two three"), text_doc("a b c d e f")]))
+    assert [d.text for d in kept] == ["one two three"]
+    assert f.stats.dropped == {"too_few_words": 1, "too_many_words": 1} and f.stats.balanced()
+
+
+def test_steps_chain_lazily_and_each_counts_its_own_input(english_page):
+    steps = [TrafilaturaExtractor(), LanguageFilter(), LengthFilter(min_words=10)]
+    out = list(run_steps([page(english_page), page("<html></html>")], steps))
+    assert len(out) == 1
+    assert [(s.stats.n_in, s.stats.n_out) for s in steps] == [(2, 1), (1, 1), (1, 1)]

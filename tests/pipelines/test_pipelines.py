@@ -1,0 +1,114 @@
+"""Both pipelines end to end on small inputs built by the fixtures."""
+
+import json
+
+import pyarrow.parquet as pq
+import pytest
+
+from corpus.shards import SCHEMA, shard_paths
+from pipelines import build_webtext, clean_commoncrawl
+
+GERMAN = ("Der Stadtrat hat am Dienstag beschlossen, die alten Getreidespeicher am Hafen in einen "
+          "Markt umzuwandeln. Viele Händler sagten, das Gebäude stehe seit zehn Jahren leer. ") * 4
+
+
+def topic_paragraphs(i):
+    """Distinct English prose per page, long enough for the length filter."""
+    return [f"Story number {i} begins with the harbour council, which met on day {i} to decide the "
+            f"future of shed {i}. Traders said the building had stood empty for {i + 3} years and "
+            f"that families in district {i} needed a market close to home.",
+            f"Engineers who surveyed shed {i} found the timber sound, but gutter {i} must be replaced "
+            f"before winter. The council asked for a plan by spring, and neighbours asked for a "
+            f"study of parking and deliveries around quay {i} before any money was spent."]
+
+
+def assert_manifest_adds_up(out):
+    manifest = json.loads((out / "manifest.json").read_text())
+    for step in manifest["steps"]:
+        assert step["in"] == step["out"] + sum(step["dropped"].values()), step
+    files = shard_paths(out)
+    assert manifest["rows"] == sum(pq.ParquetFile(f).metadata.num_rows for f in files) > 0
+    assert [f["path"] for f in manifest["files"]] == [f.name for f in files]
+    assert (out / "report.html").read_text().count("<tr>") >= len(manifest["steps"])
+    for f in files:
+        assert pq.read_schema(f).equals(SCHEMA)
+    return manifest
+
+
+@pytest.fixture
+def webtext_config(make_dump, make_warc, make_article, tmp_path):
+    article_html = make_article
+
+    subs = []
+    for i in range(8):
+        subs.append({"id": f"s{i}", "subreddit": "news", "url": f"http://Site{i}.example/story?utm_source=rd",
+                     "score": 10 + i, "created_utc": str(1500000000 + i), "is_self": False, "over_18": False,
+                     "title": f"Story {i}"})
+    subs.append({"id": "low", "url": "https://site8.example/story", "score": 1, "created_utc": 1500000000})
+    subs.append({"id": "nsfw", "url": "https://site9.example/story", "score": 99, "over_18": True,
+                 "created_utc": 1500000000.0})
+    subs.append(b'{"id": "broken", "url": ')
+    dump = make_dump(subs)
+    pages = [(f"https://site{i}.example/story", article_html(f"Story {i}", topic_paragraphs(i)),
+              "text/html; charset=utf-8", "200 OK") for i in range(10)]
+    pages.append(("https://site7.example/copy", article_html("Story 7", topic_paragraphs(7)),
+                  "text/html", "200 OK"))  # not a harvested link
+    warc = make_warc(pages, name="pages.warc.gz", tail=b"WARC/1.0\r\nbroken")
+    return build_webtext.WebTextConfig(dumps=[str(dump)], pages=[str(warc)], output=str(tmp_path / "webtext"),
+                                       workers=1, min_words=20)
+
+
+def test_build_webtext_end_to_end(webtext_config):
+    manifest = build_webtext.run(webtext_config)
+    out = webtext_config.links_path().parents[1]
+    assert_manifest_adds_up(out)
+    steps = {s["name"]: s for s in manifest["steps"]}
+    assert steps["read_submissions"]["dropped"] == {"bad_json": 1}
+    assert steps["link_rules"]["dropped"] == {"over_18": 1}
+    assert steps["link_karma"]["dropped"] == {"below_min_karma": 1}
+    assert steps["join_links"]["dropped"] == {"not_a_harvested_link": 3}
+    assert steps["read_warc"]["dropped"]["malformed_record"] == 1
+    rows = pq.read_table(shard_paths(out)).to_pylist()
+    assert sorted(r["url"] for r in rows) == [f"https://site{i}.example/story" for i in range(8)]
+    by_url = {r["url"]: r for r in rows}
+    assert by_url["https://site3.example/story"]["karma"] == 13
+    assert by_url["https://site3.example/story"]["reddit_id"] == "s3"
+    assert all(r["source"] == "webtext" and r["lang"] == "en" and r["subreddit"] == "news" for r in rows)
+
+
+def test_build_webtext_rerun_gives_the_same_shards(webtext_config):
+    first = build_webtext.run(webtext_config)
+    second = build_webtext.run(webtext_config)
+    assert [f["sha256"] for f in first["files"]] == [f["sha256"] for f in second["files"]]
+
+
+def test_links_only_stops_after_the_links_table(webtext_config):
+    webtext_config.links_only = True
+    assert build_webtext.run(webtext_config) is None
+    assert pq.read_table(webtext_config.links_path()).num_rows == 8
+    assert not (webtext_config.links_path().parents[1] / "manifest.json").exists()
+
+
+def test_clean_commoncrawl_end_to_end(make_warc, make_article, tmp_path):
+    article_html = make_article
+
+    pages = [(f"https://cc{i}.example/a", article_html(f"T{i}", topic_paragraphs(i)), "text/html", "200 OK")
+             for i in range(6)]
+    pages += [("https://mirror.example/a", article_html("T1", topic_paragraphs(1)), "text/html", "200 OK"),
+              ("https://de.example/a", article_html("Markt", [GERMAN]), "text/html", "200 OK"),
+              ("https://short.example/a", article_html("Hi", ["Too short to keep."]), "text/html", "200 OK"),
+              ("https://img.example/a.jpg", b"\xff\xd8\xff", "image/jpeg", "200 OK")]
+    make_warc(pages[:5], name="cc-1.warc.gz")
+    make_warc(pages[5:], name="cc-2.warc.gz", tail=b"\x1f\x8b\x08garbage")
+    config = clean_commoncrawl.CleanConfig(inputs=[str(tmp_path / "cc-*.warc.gz")],
+                                           output=str(tmp_path / "cc"), workers=2, min_words=20)
+    manifest = clean_commoncrawl.run(config)
+    out = tmp_path / "cc"
+    assert_manifest_adds_up(out)
+    steps = {s["name"]: s for s in manifest["steps"]}
+    assert steps["read_warc"]["in"] == 21 and steps["read_warc"]["dropped"]["not_html"] == 1
+    assert steps["language"]["dropped"] == {"other_language": 1}
+    assert steps["length"]["dropped"] == {"too_few_words": 1}
+    assert steps["exact_dedup"]["dropped"] == {"duplicate_text": 1}
+    urls = sorted(r["url"] for r in pq.read_table(shard_paths(out), columns=["url"]).to_pylist())
+    assert len(urls) == 6 and "https://de.example/a" not in urls
