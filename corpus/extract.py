@@ -1,8 +1,9 @@
-"""Main-text extraction from HTML with trafilatura."""
+"""Main-text extraction from HTML: trafilatura or resiliparse, with a real per-document time limit."""
 
 from __future__ import annotations
 
 import logging
+import multiprocessing as mp
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -11,18 +12,26 @@ from corpus.steps import Step
 
 log = logging.getLogger(__name__)
 
+ENGINES = ("trafilatura", "resiliparse")
+
 
 @dataclass
 class ExtractionConfig:
-    """trafilatura settings; the defaults are FineWeb's (precision first, no comments)."""
+    """Which engine, and how. trafilatura's defaults are FineWeb's (precision first, no comments)."""
 
+    engine: str = "trafilatura"
+    timeout_s: float = 5.0  # per document; 0 runs in-process with no limit
     favor_precision: bool = True
     include_comments: bool = False
     include_tables: bool = False
 
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"unknown extractor {self.engine!r}; choose from {ENGINES}")
+
 
 def decode_html(payload: bytes, charset: str | None) -> str | bytes:
-    """Decode with the declared charset; without one, hand bytes to trafilatura, which detects it."""
+    """Decode with the declared charset; without one, return bytes for the engine to detect."""
     if charset:
         try:
             return payload.decode(charset, errors="replace")
@@ -31,8 +40,88 @@ def decode_html(payload: bytes, charset: str | None) -> str | bytes:
     return payload
 
 
-class TrafilaturaExtractor(Step):
-    """Replaces each document's HTML by its main text; pages with no main text are dropped."""
+def _to_str(html: str | bytes) -> str:
+    if isinstance(html, str):
+        return html
+    from resiliparse.parse.encoding import bytes_to_str, detect_encoding
+
+    return bytes_to_str(html, detect_encoding(html))
+
+
+def extract_text(html: str | bytes, url: str | None, config: ExtractionConfig) -> str | None:
+    """The main text of a page with the configured engine, or None when there is none."""
+    if config.engine == "resiliparse":
+        from resiliparse.extract.html2text import extract_plain_text
+
+        return extract_plain_text(_to_str(html), main_content=True, alt_texts=False,
+                                  links=False, list_bullets=False, preserve_formatting=True)
+    import trafilatura
+
+    return trafilatura.extract(html, url=url, favor_precision=config.favor_precision,
+                               include_comments=config.include_comments,
+                               include_tables=config.include_tables, deduplicate=False)
+
+
+class ExtractionTimeout(Exception):
+    pass
+
+
+def _sandbox_loop(conn, config: ExtractionConfig) -> None:
+    """Child process: extract whatever arrives until the parent closes the pipe."""
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
+    while True:
+        try:
+            html, url = conn.recv()
+        except EOFError:
+            return
+        try:
+            conn.send(("ok", extract_text(html, url, config)))
+        except Exception as err:  # reported to the parent, which counts it
+            conn.send(("error", f"{type(err).__name__}: {err}"))
+
+
+class ExtractionSandbox:
+    """Runs extraction in a child process so that a pathological page can be killed.
+
+    A signal-based alarm cannot interrupt lxml's C code, and a thread cannot be killed at all;
+    a process can. The child lives for the whole run, so the cost is one pipe round trip per page.
+    """
+
+    def __init__(self, config: ExtractionConfig) -> None:
+        self.config = config
+        self._ctx = mp.get_context("spawn")  # no inherited threads or locks from the parent
+        self._proc = None
+        self._conn = None
+
+    def _start(self) -> None:
+        parent, child = self._ctx.Pipe()
+        self._proc = self._ctx.Process(target=_sandbox_loop, args=(child, self.config), daemon=True)
+        self._proc.start()
+        child.close()
+        self._conn = parent
+
+    def extract(self, html: str | bytes, url: str | None) -> str | None:
+        if self._proc is None or not self._proc.is_alive():
+            self._start()
+        self._conn.send((html, url))
+        if not self._conn.poll(self.config.timeout_s):
+            self.close()
+            raise ExtractionTimeout(f"no result after {self.config.timeout_s}s")
+        status, value = self._conn.recv()
+        if status == "error":
+            raise RuntimeError(value)
+        return value
+
+    def close(self) -> None:
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.join()
+            self._conn.close()
+            self._proc = self._conn = None
+
+
+class Extractor(Step):
+    """Replaces each document's HTML by its main text; pages with none, or too slow, are dropped."""
 
     name = "extract"
 
@@ -40,32 +129,31 @@ class TrafilaturaExtractor(Step):
         super().__init__()
         self.config = config or ExtractionConfig()
 
-    def extract(self, html: str | bytes, url: str | None = None) -> str | None:
-        import trafilatura
-
-        return trafilatura.extract(
-            html,
-            url=url,
-            favor_precision=self.config.favor_precision,
-            include_comments=self.config.include_comments,
-            include_tables=self.config.include_tables,
-            deduplicate=False,
-        )
-
     def __call__(self, docs: Iterable[Document]) -> Iterator[Document]:
-        for doc in docs:
-            self.stats.n_in += 1
-            try:
-                text = self.extract(decode_html(doc.html or b"", doc.charset), url=doc.url)
-            except Exception as err:  # one bad page must not stop the run
-                log.warning("extraction failed for %s: %s", doc.url, err)
-                self.stats.drop("extraction_error")
-                continue
-            doc.html = None  # the HTML is large and never needed again
-            text = (text or "").strip()
-            if not text:
-                self.stats.drop("no_main_text")
-                continue
-            doc.text = text
-            self.stats.n_out += 1
-            yield doc
+        sandbox = ExtractionSandbox(self.config) if self.config.timeout_s > 0 else None
+        try:
+            for doc in docs:
+                self.stats.n_in += 1
+                html = decode_html(doc.html or b"", doc.charset)
+                doc.html = None  # the HTML is large and never needed again
+                try:
+                    text = (sandbox.extract(html, doc.url) if sandbox
+                            else extract_text(html, doc.url, self.config))
+                except ExtractionTimeout:
+                    log.warning("extraction timed out for %s", doc.url)
+                    self.stats.drop("extraction_timeout")
+                    continue
+                except Exception as err:  # one bad page must not stop the run
+                    log.warning("extraction failed for %s: %s", doc.url, err)
+                    self.stats.drop("extraction_error")
+                    continue
+                text = (text or "").strip()
+                if not text:
+                    self.stats.drop("no_main_text")
+                    continue
+                doc.text = text
+                self.stats.n_out += 1
+                yield doc
+        finally:
+            if sandbox:
+                sandbox.close()

@@ -200,6 +200,12 @@ def iter_batches(paths: Iterable[Path], columns: list[str] | None = None) -> Ite
             yield from pf.read_row_group(i, columns=columns).to_batches()
 
 
+def iter_rows(paths: Iterable[Path]) -> Iterator[dict[str, Any]]:
+    """Stream the rows of the given shards as dicts, one row group in memory at a time."""
+    for batch in iter_batches(paths):
+        yield from batch.to_pylist()
+
+
 def read_documents(root: Path | str) -> Iterator[Document]:
     """Stream every document of the shards under `root`, in file and row order."""
     for batch in iter_batches(shard_paths(root)):

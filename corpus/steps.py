@@ -26,6 +26,8 @@ class StepStats:
     n_in: int = 0
     n_out: int = 0
     dropped: Counter = field(default_factory=Counter)
+    # Tallies that are not documents dropped: lines removed, addresses anonymised, ...
+    counts: Counter = field(default_factory=Counter)
 
     def drop(self, reason: str, n: int = 1) -> None:
         if n:
@@ -36,6 +38,7 @@ class StepStats:
         self.n_in += other.n_in
         self.n_out += other.n_out
         self.dropped.update(other.dropped)
+        self.counts.update(other.counts)
 
     def balanced(self) -> bool:
         return self.n_in == self.n_out + sum(self.dropped.values())
@@ -46,11 +49,12 @@ class StepStats:
             "in": self.n_in,
             "out": self.n_out,
             "dropped": dict(sorted(self.dropped.items())),
+            "counts": dict(sorted(self.counts.items())),
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "StepStats":
-        return cls(d["name"], d["in"], d["out"], Counter(d["dropped"]))
+        return cls(d["name"], d["in"], d["out"], Counter(d["dropped"]), Counter(d.get("counts", {})))
 
 
 class Step:

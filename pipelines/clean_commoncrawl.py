@@ -1,4 +1,4 @@
-"""GPT-3's Common Crawl path: WARC -> text -> language -> filters -> exact dedup -> shards.
+"""GPT-3's Common Crawl path: WARC -> URL filter -> text -> language -> heuristics -> PII -> dedup -> shards.
 
     python -m pipelines.clean_commoncrawl                       # the shipped sample
     python -m pipelines.clean_commoncrawl --input 'crawl/*.warc.gz' --output out/cc --workers 8
@@ -12,13 +12,15 @@ from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 
+from corpus.cleaning import CleaningConfig, cleaning_steps
 from corpus.dedup import ExactDeduplicator
 from corpus.executor import merge_stats, run_map_stage
-from corpus.extract import TrafilaturaExtractor
-from corpus.filters import LengthFilter
-from corpus.langid import LanguageConfig, LanguageFilter
+from corpus.extract import ENGINES, ExtractionConfig
+from corpus.filters.url import URLFilter, load_domain_list
+from corpus.langid import LanguageConfig
 from corpus.publish import print_summary, publish
 from corpus.reddit_dumps import expand_inputs
+from corpus.shards import iter_rows
 from corpus.steps import StepStats, run_steps
 from corpus.warc import read_warc
 from pipelines.cli import default_workers, setup_logging
@@ -34,20 +36,16 @@ class CleanConfig:
     inputs: list[str] = field(default_factory=lambda: ["data/samples/cc_sample*.warc.gz"])
     output: str = "data/shards/commoncrawl"
     workers: int = field(default_factory=default_workers)
-    languages: tuple[str, ...] = ("en",)
-    min_lang_score: float = 0.65
-    min_words: int = 50
-    max_words: int = 100_000
+    url_blocklist: str | None = None
+    cleaning: CleaningConfig = field(default_factory=CleaningConfig)
+    dedup: bool = True
 
 
 def map_warc(config: CleanConfig, path: str):
     """The per-file part of the recipe: every document of one WARC, through every map step."""
     read_stats = StepStats("read_warc")
-    steps = [
-        TrafilaturaExtractor(),
-        LanguageFilter(LanguageConfig(config.languages, config.min_lang_score)),
-        LengthFilter(config.min_words, config.max_words),
-    ]
+    blocked = load_domain_list(config.url_blocklist) if config.url_blocklist else frozenset()
+    steps = [URLFilter(blocked)] + cleaning_steps(config.cleaning)
     docs = run_steps(read_warc(path, SOURCE, read_stats), steps)
     return docs, [read_stats] + [s.stats for s in steps]
 
@@ -63,29 +61,42 @@ def run(config: CleanConfig) -> dict:
     log.info("cleaning %d WARC file(s) with %d worker(s) into %s", len(inputs), config.workers, out)
     parts = run_map_stage(partial(map_warc, config), inputs, out / "_work", config.workers,
                           desc="WARC files", fingerprint=_map_parameters(config))
-    dedup = ExactDeduplicator()
-    rows = dedup([f for p in parts for f in p.files])
+    part_files = [f for p in parts for f in p.files]
+    global_steps = [ExactDeduplicator()] if config.dedup else []
+    rows = global_steps[0](part_files) if global_steps else iter_rows(part_files)
     return publish(rows, out, "clean_commoncrawl", inputs, asdict(config),
-                   steps=lambda: merge_stats(parts) + [dedup.stats])
+                   steps=lambda: merge_stats(parts) + [s.stats for s in global_steps])
 
 
 def parse_args(argv: list[str] | None = None) -> CleanConfig:
-    d = CleanConfig()
+    d, dc, de = CleanConfig(), CleaningConfig(), ExtractionConfig()
     p = argparse.ArgumentParser(prog="python -m pipelines.clean_commoncrawl", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--input", nargs="+", default=d.inputs, metavar="PATH|GLOB",
                    help="WARC files or globs (default: the shipped sample)")
     p.add_argument("--output", default=d.output, help=f"output folder (default {d.output})")
     p.add_argument("--workers", type=int, default=d.workers, help="processes (default: cores)")
-    p.add_argument("--languages", nargs="+", default=list(d.languages), help="lid.176 codes to keep")
-    p.add_argument("--min-lang-score", type=float, default=d.min_lang_score)
-    p.add_argument("--min-words", type=int, default=d.min_words)
-    p.add_argument("--max-words", type=int, default=d.max_words)
+    p.add_argument("--extractor", choices=ENGINES, default=de.engine)
+    p.add_argument("--extraction-timeout", type=float, default=de.timeout_s,
+                   help="seconds per page before it is killed and dropped (0: no limit, in-process)")
+    p.add_argument("--languages", nargs="+", default=list(dc.language.languages), help="lid.176 codes to keep")
+    p.add_argument("--min-lang-score", type=float, default=dc.language.min_score)
+    p.add_argument("--min-words", type=int, default=dc.min_words)
+    p.add_argument("--max-words", type=int, default=dc.max_words)
+    p.add_argument("--url-blocklist", metavar="FILE", help="domains to drop, one per line")
+    p.add_argument("--no-heuristics", action="store_true", help="skip the Gopher, C4 and FineWeb rules")
+    p.add_argument("--no-pii", action="store_true", help="keep e-mail and IP addresses as they are")
+    p.add_argument("--no-dedup", action="store_true", help="skip de-duplication")
     p.add_argument("-v", "--verbose", action="store_true")
     a = p.parse_args(argv)
     setup_logging(a.verbose)
-    return CleanConfig(inputs=a.input, output=a.output, workers=a.workers, languages=tuple(a.languages),
-                       min_lang_score=a.min_lang_score, min_words=a.min_words, max_words=a.max_words)
+    cleaning = CleaningConfig(
+        extraction=ExtractionConfig(engine=a.extractor, timeout_s=a.extraction_timeout),
+        language=LanguageConfig(tuple(a.languages), a.min_lang_score),
+        min_words=a.min_words, max_words=a.max_words,
+        heuristics=not a.no_heuristics, anonymize_pii=not a.no_pii)
+    return CleanConfig(inputs=a.input, output=a.output, workers=a.workers, url_blocklist=a.url_blocklist,
+                       cleaning=cleaning, dedup=not a.no_dedup)
 
 
 def main(argv: list[str] | None = None) -> None:

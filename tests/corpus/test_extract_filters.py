@@ -1,4 +1,4 @@
-from corpus.extract import TrafilaturaExtractor, decode_html
+from corpus.extract import ExtractionConfig, Extractor, decode_html
 from corpus.filters import LengthFilter
 from corpus.langid import LanguageFilter
 from corpus.records import Document
@@ -10,7 +10,7 @@ def page(html, url="https://x.example/a"):
 
 
 def test_extractor_keeps_the_article_and_drops_navigation(english_page):
-    ex = TrafilaturaExtractor()
+    ex = Extractor()
     out = list(ex([page(english_page), page("<html><body><script>var a = 1;</script></body></html>")]))
     assert len(out) == 1
     assert "grain sheds" in out[0].text and "public market" in out[0].text
@@ -48,7 +48,45 @@ def test_length_filter_counts_short_and_long_documents():
 
 
 def test_steps_chain_lazily_and_each_counts_its_own_input(english_page):
-    steps = [TrafilaturaExtractor(), LanguageFilter(), LengthFilter(min_words=10)]
+    steps = [Extractor(), LanguageFilter(), LengthFilter(min_words=10)]
     out = list(run_steps([page(english_page), page("<html></html>")], steps))
     assert len(out) == 1
     assert [(s.stats.n_in, s.stats.n_out) for s in steps] == [(2, 1), (1, 1), (1, 1)]
+
+
+def test_resiliparse_engine_extracts_the_article(english_page):
+    ex = Extractor(ExtractionConfig(engine="resiliparse", timeout_s=0))
+    (out,) = list(ex([page(english_page)]))
+    assert "grain sheds" in out.text and "Copyright" not in out.text
+
+
+def test_sandbox_gives_the_same_text_as_in_process(english_page):
+    inproc = list(Extractor(ExtractionConfig(timeout_s=0))([page(english_page)]))
+    sandboxed = list(Extractor(ExtractionConfig(timeout_s=30))([page(english_page)]))
+    assert [d.text for d in sandboxed] == [d.text for d in inproc]
+
+
+def test_a_page_that_hangs_is_killed_and_the_next_one_extracted(english_page, monkeypatch):
+    # A page that never finishes: the sandbox child sleeps on this marker (see hanging_extract).
+    ex = Extractor(ExtractionConfig(timeout_s=1.0))
+    monkeypatch.setattr("corpus.extract._sandbox_loop", hanging_sandbox_loop)
+    out = list(ex([page("<html>HANG</html>"), page(english_page)]))
+    assert len(out) == 1 and "grain sheds" in out[0].text
+    assert ex.stats.dropped == {"extraction_timeout": 1} and ex.stats.balanced()
+
+
+def hanging_sandbox_loop(conn, config):
+    """Like the real child loop, but hangs forever on a page containing HANG."""
+    import time
+
+    from corpus.extract import extract_text
+
+    while True:
+        try:
+            html, url = conn.recv()
+        except EOFError:
+            return
+        if "HANG" in (html if isinstance(html, str) else html.decode()):
+            while True:
+                time.sleep(1)
+        conn.send(("ok", extract_text(html, url, config)))

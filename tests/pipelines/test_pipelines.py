@@ -5,6 +5,7 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
+from corpus.cleaning import CleaningConfig
 from corpus.shards import SCHEMA, shard_paths
 from pipelines import build_webtext, clean_commoncrawl
 
@@ -19,7 +20,9 @@ def topic_paragraphs(i):
             f"that families in district {i} needed a market close to home.",
             f"Engineers who surveyed shed {i} found the timber sound, but gutter {i} must be replaced "
             f"before winter. The council asked for a plan by spring, and neighbours asked for a "
-            f"study of parking and deliveries around quay {i} before any money was spent."]
+            f"study of parking and deliveries around quay {i} before any money was spent.",
+            f"The mayor promised a public meeting about shed {i} in March. Plans and costs will be "
+            f"shown there, and residents of district {i} may comment until the end of April."]
 
 
 def assert_manifest_adds_up(out):
@@ -101,14 +104,15 @@ def test_clean_commoncrawl_end_to_end(make_warc, make_article, tmp_path):
     make_warc(pages[:5], name="cc-1.warc.gz")
     make_warc(pages[5:], name="cc-2.warc.gz", tail=b"\x1f\x8b\x08garbage")
     config = clean_commoncrawl.CleanConfig(inputs=[str(tmp_path / "cc-*.warc.gz")],
-                                           output=str(tmp_path / "cc"), workers=2, min_words=20)
+                                           output=str(tmp_path / "cc"), workers=2,
+                                           cleaning=CleaningConfig(min_words=20))
     manifest = clean_commoncrawl.run(config)
     out = tmp_path / "cc"
     assert_manifest_adds_up(out)
     steps = {s["name"]: s for s in manifest["steps"]}
     assert steps["read_warc"]["in"] == 21 and steps["read_warc"]["dropped"]["not_html"] == 1
     assert steps["language"]["dropped"] == {"other_language": 1}
-    assert steps["length"]["dropped"] == {"too_few_words": 1}
+    assert steps["gopher_quality"]["dropped"] == {"gopher_short_doc": 1}
     assert steps["exact_dedup"]["dropped"] == {"duplicate_text": 1}
     urls = sorted(r["url"] for r in pq.read_table(shard_paths(out), columns=["url"]).to_pylist())
     assert len(urls) == 6 and "https://de.example/a" not in urls

@@ -1,0 +1,43 @@
+"""The text-cleaning steps both recipes share: extraction -> language -> heuristics -> PII.
+
+The order is FineWeb's: cheap, high-yield filters first; PII last so filters see the original text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from corpus.extract import ExtractionConfig, Extractor
+from corpus.filters import (C4Filter, FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter,
+                            LengthFilter)
+from corpus.filters.gopher import GopherQualityConfig
+from corpus.langid import LanguageConfig, LanguageFilter
+from corpus.pii import PIIAnonymizer
+from corpus.steps import Step
+
+
+@dataclass
+class CleaningConfig:
+    extraction: ExtractionConfig = field(default_factory=ExtractionConfig)
+    language: LanguageConfig = field(default_factory=LanguageConfig)
+    min_words: int = 50
+    max_words: int = 100_000
+    heuristics: bool = True  # Gopher, C4 and FineWeb rules
+    anonymize_pii: bool = True
+
+
+def cleaning_steps(config: CleaningConfig) -> list[Step]:
+    """Fresh step objects (with zeroed counters) for one input."""
+    steps: list[Step] = [Extractor(config.extraction), LanguageFilter(config.language)]
+    if config.heuristics:
+        steps += [
+            GopherRepetitionFilter(),
+            GopherQualityFilter(GopherQualityConfig(min_words=config.min_words, max_words=config.max_words)),
+            C4Filter(),
+            FineWebQualityFilter(),
+        ]
+    else:
+        steps.append(LengthFilter(config.min_words, config.max_words))
+    if config.anonymize_pii:
+        steps.append(PIIAnonymizer())
+    return steps

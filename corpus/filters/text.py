@@ -1,0 +1,29 @@
+"""Text helpers shared by the heuristic filters: words, lines, paragraphs, punctuation."""
+
+from __future__ import annotations
+
+import re
+import string
+
+PUNCTUATION = frozenset(string.punctuation + "“”‘’«»…–—·•")
+# What a line or sentence ends with when it is prose (datatrove's TERMINAL_PUNCTUATION, abridged).
+TERMINAL_PUNCTUATION = (".", "!", "?", '"', "'", "”", "’", "。", "！", "？", "…", ":", ";", ")")
+_PARAGRAPH_BREAK = re.compile(r"\n{2,}")
+
+
+def words(text: str) -> list[str]:
+    """Whitespace words with surrounding punctuation stripped; pure-punctuation tokens removed."""
+    out = []
+    for token in text.split():
+        w = token.strip("".join(PUNCTUATION))
+        if w:
+            out.append(w)
+    return out
+
+
+def lines(text: str) -> list[str]:
+    return [ln.strip() for ln in text.split("\n") if ln.strip()]
+
+
+def paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in _PARAGRAPH_BREAK.split(text.strip()) if p.strip()]
