@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import gzip
 import io
 import json
@@ -12,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from corpus.inputs import expand_inputs, open_input  # noqa: F401  (expand_inputs: re-exported)
 from corpus.steps import StepStats
 
 log = logging.getLogger(__name__)
@@ -35,20 +35,6 @@ class Submission:
     title: str | None
 
 
-def expand_inputs(patterns: Iterable[str]) -> list[str]:
-    """Paths and globs to a sorted, de-duplicated list of paths; an unmatched pattern is an error."""
-    paths: list[str] = []
-    for pattern in patterns:
-        if pattern.startswith(("http://", "https://", "s3://")):
-            paths.append(pattern)
-            continue
-        matched = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
-        if not matched or not all(Path(p).exists() for p in matched):
-            raise FileNotFoundError(f"no input matches {pattern!r}")
-        paths.extend(matched)
-    return sorted(dict.fromkeys(paths))
-
-
 def open_dump(path: str | Path) -> IO[bytes]:
     """A binary stream of the dump's decompressed NDJSON, whatever its compression."""
     path = str(path)
@@ -56,10 +42,10 @@ def open_dump(path: str | Path) -> IO[bytes]:
         import zstandard
 
         dctx = zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW)
-        return io.BufferedReader(dctx.stream_reader(open(path, "rb"), closefd=True))
+        return io.BufferedReader(dctx.stream_reader(open_input(path), closefd=True))
     if path.endswith(".gz"):
-        return gzip.open(path, "rb")
-    return open(path, "rb")
+        return gzip.GzipFile(fileobj=open_input(path), mode="rb")
+    return open_input(path)
 
 
 def _as_int(value: Any) -> int | None:

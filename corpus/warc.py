@@ -1,13 +1,23 @@
-"""Reading web pages out of WARC files with warcio, tolerant of broken archives."""
+"""Reading web pages out of WARC, WET and ARC files with warcio, tolerant of broken archives.
+
+What a broken file costs: the bad record only. For files compressed record by record (what crawlers
+write), reading resumes at the next gzip member after a bad one; for a whole-file gzip or an
+uncompressed file, at the next `WARC/` header line. A truncated download ends the file with every
+complete record before the cut kept.
+"""
 
 from __future__ import annotations
 
+import gzip
 import logging
 import re
+import zlib
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import IO
 
+from corpus.inputs import open_input
 from corpus.records import Document, document_id
 from corpus.steps import StepStats
 from corpus.urls import canonical_url, registered_domain
@@ -16,10 +26,13 @@ log = logging.getLogger(__name__)
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+_WARC_MAGIC = b"WARC/"
+_SCAN_CHUNK = 1 << 20
 
 
-class TruncatedRecord(Exception):
-    """The file ended inside a record."""
+class IncompleteRecord(Exception):
+    """A record whose payload is shorter than its Content-Length: a cut file or broken chunking."""
 
 
 def _warc_date(value: str | None) -> datetime | None:
@@ -28,7 +41,10 @@ def _warc_date(value: str | None) -> datetime | None:
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
     except ValueError:
-        return None
+        try:  # ARC dates: 20140216050221
+            return datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+        except ValueError:
+            return None
 
 
 def _declared_charset(content_type: str) -> str | None:
@@ -36,43 +52,145 @@ def _declared_charset(content_type: str) -> str | None:
     return m.group(1).lower() if m else None
 
 
-def read_warc(path: str | Path, source: str, stats: StepStats | None = None,
-              max_payload_bytes: int = 10 << 20) -> Iterator[Document]:
-    """Yield one document per HTML `response` record of a WARC, with its raw payload in `html`.
+def _next_record_start(stream: IO[bytes], magic: bytes, start: int) -> int | None:
+    """Offset of the next plausible record at or after `start`: a gzip member that inflates to a
+    `WARC/` header (the magic bytes alone also occur inside compressed data), or a `WARC/` line."""
+    pos = start
+    while (cand := _find(stream, magic, pos)) is not None:
+        if magic != _GZIP_MAGIC:
+            return cand
+        stream.seek(cand)
+        try:
+            head = zlib.decompressobj(31).decompress(stream.read(1 << 12), 16)
+        except zlib.error:
+            head = b""
+        if head.startswith(_WARC_MAGIC):
+            return cand
+        pos = cand + 1
+    return None
 
-    Every record is counted: the ones that are not HTML pages are dropped under a named reason.
-    A record that cannot be parsed ends the file: the records before it are kept, and the
-    reason is counted as `malformed_record` (warcio cannot resynchronise inside a broken file).
+
+def _find(stream: IO[bytes], magic: bytes, start: int) -> int | None:
+    """Offset of the next `magic` at or after `start` in a seekable stream, or None."""
+    pos = start
+    while True:
+        stream.seek(pos)
+        chunk = stream.read(_SCAN_CHUNK + len(magic))
+        if len(chunk) < len(magic):
+            return None
+        i = chunk.find(magic)
+        if i >= 0:
+            return pos + i
+        pos += _SCAN_CHUNK
+
+
+def _bytes_left(stream: IO[bytes], offset: int) -> bool:
+    """Whether anything but whitespace follows `offset` in a seekable stream."""
+    stream.seek(offset)
+    while chunk := stream.read(1 << 16):
+        if chunk.strip():
+            return True
+    return False
+
+
+def iter_records(stream: IO[bytes], name: str, stats: StepStats) -> Iterator:
+    """Every record warcio can parse, resynchronising after broken ones (seekable streams only).
+
+    Each failure is counted once in `stats` (as a record in, and dropped) under its reason.
     """
     from warcio.archiveiterator import ArchiveIterator
 
+    seekable = stream.seekable()
+    magic = _GZIP_MAGIC
+    if seekable:
+        magic = _GZIP_MAGIC if stream.read(3) == _GZIP_MAGIC else _WARC_MAGIC
+    start = 0
+    while True:
+        if seekable:
+            stream.seek(start)
+        it = ArchiveIterator(stream, check_digests=False)
+        offset, n_yielded = start, 0
+        try:
+            for record in it:
+                if record.rec_type is None:  # warcio's reading of bytes that are no record header
+                    raise ValueError("record without a type")
+                n_yielded += 1
+                yield record
+                # Known once the record has been read to its end, i.e. after the consumer: where
+                # the next record starts, which is where a failure must have happened.
+                offset = start + it.get_record_offset() + it.get_record_length()
+            if not seekable or not _bytes_left(stream, offset):
+                return
+            # warcio sometimes just stops at bytes it cannot decompress: not the end of the file.
+            detail = f"unreadable bytes at {offset}"
+        except Exception as err:  # warcio and gzip raise many types for broken input
+            if "non-chunked gzip" in str(err) and seekable:
+                yield from _whole_file_gzip(stream, name, stats, skip=n_yielded if start == 0 else 0)
+                return
+            detail = (str(err).strip().splitlines() or [repr(err)])[0]
+        stats.n_in += 1
+        stats.drop("malformed_record")
+        nxt = _next_record_start(stream, magic, offset + 1) if seekable else None  # past the bad start
+        log.warning("%s: malformed record (%s); %s", name, detail,
+                    f"resuming at byte {nxt}" if nxt is not None else "stopping this file")
+        if nxt is None:
+            return
+        start = nxt
+
+
+def _whole_file_gzip(stream: IO[bytes], name: str, stats: StepStats, skip: int) -> Iterator:
+    """A WARC gzipped as one member: decompress it as a whole, skipping records already read."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    log.info("%s is gzipped as a whole file, not per record: reading it sequentially", name)
+    stream.seek(0)
+    with gzip.GzipFile(fileobj=stream) as unzipped:
+        try:
+            for i, record in enumerate(ArchiveIterator(unzipped, check_digests=False)):
+                if i >= skip:
+                    yield record
+        except Exception as err:  # no resync inside one gzip stream
+            log.warning("%s: malformed record, stopping this file: %s", name, err)
+            stats.n_in += 1
+            stats.drop("malformed_record")
+
+
+def read_warc(path: str | Path, source: str, stats: StepStats | None = None,
+              max_payload_bytes: int = 10 << 20) -> Iterator[Document]:
+    """Yield one document per page of a WARC/WET/ARC file (local path, URL or s3://).
+
+    HTML `response` records come with their raw payload in `html` for the extractor; WET
+    `conversion` records come with `text` already set. Every record is counted; those that are
+    not pages are dropped under a named reason.
+    """
     stats = stats if stats is not None else StepStats("read_warc")
-    name = Path(str(path)).name
-    with open(path, "rb") as stream:
-        records = iter(ArchiveIterator(stream, check_digests=False))
-        while True:
-            counted = False
+    name = str(path).rstrip("/").rsplit("/", 1)[-1]
+    with open_input(path) as stream:
+        for record in iter_records(stream, name, stats):
+            stats.n_in += 1
             try:
-                record = next(records)
-                stats.n_in += 1
-                counted = True
                 doc = _page(record, name, source, stats, max_payload_bytes)
-            except StopIteration:
-                return
-            except Exception as err:  # warcio and gzip raise many types for broken input
-                reason = "truncated_record" if isinstance(err, TruncatedRecord) else "malformed_record"
-                log.warning("%s: %s, stopping this file: %s", name, reason, err)
-                stats.n_in += 0 if counted else 1
-                stats.drop(reason)
-                return
+            except IncompleteRecord as err:
+                log.warning("%s: incomplete record: %s", name, err)
+                stats.drop("incomplete_record")
+                continue
+            except Exception as err:  # a payload that fails to decompress, ...
+                log.warning("%s: unreadable record: %s", name, err)
+                stats.drop("malformed_record")
+                continue
             if doc is not None:
                 yield doc
 
 
+def _target_uri(record) -> str:
+    headers = record.rec_headers
+    return headers.get_header("WARC-Target-URI") or headers.get_header("uri") or ""
+
+
 def _page(record, warc_name: str, source: str, stats: StepStats,
           max_payload_bytes: int) -> Document | None:
-    if record.rec_type is None:  # warcio's reading of bytes that are not a WARC header
-        raise ValueError("record without a WARC-Type")
+    if record.rec_type == "conversion":  # WET: text already extracted by the crawler
+        return _wet_page(record, warc_name, source, stats, max_payload_bytes)
     if record.rec_type != "response":
         stats.drop(f"not_response:{record.rec_type}")
         return None
@@ -88,32 +206,57 @@ def _page(record, warc_name: str, source: str, stats: StepStats,
     if not content_type.startswith(HTML_TYPES):
         stats.drop("not_html")
         return None
-    target = record.rec_headers.get_header("WARC-Target-URI") or ""
-    url = canonical_url(target)
+    url = canonical_url(_target_uri(record))
     if url is None:
         stats.drop("bad_target_uri")
         return None
-    payload = record.content_stream().read(max_payload_bytes + 1)
-    if len(payload) > max_payload_bytes:
+    payload = _read_payload(record, max_payload_bytes)
+    if payload is None:
         stats.drop("payload_too_large")
         return None
-    # warcio stops silently at the end of a cut gzip member; what Content-Length promised but
-    # never arrived is the only sign of a truncated download.
-    if getattr(record.raw_stream, "limit", 0) > 0:
-        raise TruncatedRecord(f"{record.raw_stream.limit} bytes missing")
     if not payload.strip():
         stats.drop("empty_payload")
         return None
-    record_id = record.rec_headers.get_header("WARC-Record-ID") or ""
     stats.n_out += 1
+    return _document(record, url, warc_name, source, html=payload, charset=_declared_charset(content_type))
+
+
+def _wet_page(record, warc_name: str, source: str, stats: StepStats,
+              max_payload_bytes: int) -> Document | None:
+    url = canonical_url(_target_uri(record))
+    if url is None:
+        stats.drop("bad_target_uri")
+        return None
+    payload = _read_payload(record, max_payload_bytes)
+    if payload is None:
+        stats.drop("payload_too_large")
+        return None
+    text = payload.decode("utf-8", errors="replace").strip()  # WET text is always UTF-8
+    if not text:
+        stats.drop("empty_payload")
+        return None
+    stats.n_out += 1
+    doc = _document(record, url, warc_name, source)
+    doc.text = text
+    return doc
+
+
+def _read_payload(record, max_payload_bytes: int) -> bytes | None:
+    payload = record.content_stream().read(max_payload_bytes + 1)
+    if len(payload) > max_payload_bytes:
+        return None
+    # warcio stops silently at the end of a cut gzip member or at broken chunking; what
+    # Content-Length promised but never arrived is the only sign.
+    if getattr(record.raw_stream, "limit", 0) > 0:
+        raise IncompleteRecord(f"{record.raw_stream.limit} bytes missing")
+    return payload
+
+
+def _document(record, url: str, warc_name: str, source: str, **kw) -> Document:
+    headers = record.rec_headers
+    record_id = headers.get_header("WARC-Record-ID") or ""
     return Document(
-        id=document_id(source, url),
-        url=url,
-        source=source,
-        html=payload,
-        charset=_declared_charset(content_type),
-        domain=registered_domain(url),
-        warc_file=warc_name,
-        warc_record_id=record_id,
-        fetch_time=_warc_date(record.rec_headers.get_header("WARC-Date")),
-    )
+        id=document_id(source, url), url=url, source=source, domain=registered_domain(url),
+        warc_file=warc_name, warc_record_id=record_id,
+        fetch_time=_warc_date(headers.get_header("WARC-Date") or headers.get_header("archive-date")),
+        **kw)

@@ -17,9 +17,9 @@ from corpus.dedup import ExactDeduplicator
 from corpus.executor import merge_stats, run_map_stage
 from corpus.extract import ENGINES, ExtractionConfig
 from corpus.filters.url import URLFilter, load_domain_list
+from corpus.inputs import COMMONCRAWL_BASE_URL, expand_inputs
 from corpus.langid import LanguageConfig
 from corpus.publish import print_summary, publish
-from corpus.reddit_dumps import expand_inputs
 from corpus.shards import iter_rows
 from corpus.steps import StepStats, run_steps
 from corpus.warc import read_warc

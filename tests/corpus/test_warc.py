@@ -40,4 +40,96 @@ def test_truncated_gzip_member_ends_the_file_without_losing_earlier_pages(make_w
     stats = StepStats("read_warc")
     docs = list(read_warc(cut, "commoncrawl", stats))
     assert len(docs) == 4
-    assert stats.dropped["truncated_record"] == 1 and stats.balanced()
+    assert stats.dropped["incomplete_record"] == 1 and stats.balanced()
+
+
+def pages(n, body):
+    return [(f"https://a.example/{i}", body, "text/html", "200 OK") for i in range(n)]
+
+
+def test_a_broken_record_in_the_middle_costs_only_that_record(make_warc, english_page, tmp_path):
+    import gzip
+
+    first = make_warc(pages(3, english_page), name="first.warc.gz").read_bytes()
+    second = make_warc([(f"https://b.example/{i}", english_page, "text/html", "200 OK") for i in range(2)],
+                       name="second.warc.gz").read_bytes()
+    broken = gzip.compress(b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: 50\r\n\r\n<html>")
+    path = tmp_path / "middle.warc.gz"
+    path.write_bytes(first + broken + b"\x1f\x8b\x08 junk that is not gzip " + second)
+    stats = StepStats("read_warc")
+    urls = [d.url for d in read_warc(path, "cc", stats)]
+    assert urls == [f"https://a.example/{i}" for i in range(3)] + [f"https://b.example/{i}" for i in range(2)]
+    assert stats.dropped["malformed_record"] >= 1 and stats.balanced()
+
+
+def test_uncompressed_and_whole_file_gzip_warcs(make_warc, english_page, tmp_path):
+    import gzip
+
+    from warcio.archiveiterator import ArchiveIterator  # noqa: F401  (warcio must read both)
+
+    plain = tmp_path / "plain.warc"
+    with gzip.open(make_warc(pages(3, english_page)), "rb") as f:
+        plain.write_bytes(f.read())  # multi-member gzip decompresses to the plain WARC
+    whole = tmp_path / "whole.warc.gz"
+    whole.write_bytes(gzip.compress(plain.read_bytes()))
+    for path in (plain, whole):
+        stats = StepStats("read_warc")
+        assert len(list(read_warc(path, "cc", stats))) == 3, path
+        assert stats.balanced() and not stats.dropped.get("malformed_record")
+
+
+def test_wet_conversion_records_arrive_with_their_text(tmp_path):
+    import io
+
+    from warcio.warcwriter import WARCWriter
+
+    path = tmp_path / "x.warc.wet.gz"
+    with open(path, "wb") as f:
+        w = WARCWriter(f, gzip=True)
+        w.write_record(w.create_warcinfo_record("x.warc.wet.gz", {"software": "test"}))
+        text = "A page of text.\nWith two lines.".encode()
+        w.write_record(w.create_warc_record("https://a.example/p", "conversion", payload=io.BytesIO(text),
+                                            warc_content_type="text/plain"))
+    stats = StepStats("read_warc")
+    (doc,) = list(read_warc(path, "cc", stats))
+    assert doc.text == "A page of text.\nWith two lines." and doc.html is None
+    assert stats.dropped == {"not_response:warcinfo": 1}
+
+
+def test_remote_warc_over_http_survives_a_dropped_connection(make_warc, english_page):
+    import http.server
+    import threading
+
+    data = make_warc(pages(4, english_page)).read_bytes()
+    calls = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            rng = self.headers.get("Range")
+            start = int(rng.split("=")[1].rstrip("-")) if rng else 0
+            calls.append(start)
+            self.send_response(206 if rng else 200)
+            self.send_header("Content-Length", str(len(data) - start))
+            self.end_headers()
+            body = data[start:]
+            if not rng:  # the first connection dies half way through the body
+                self.wfile.write(body[: len(body) // 2])
+                self.wfile.flush()
+                self.connection.shutdown(2)
+                return
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/crawl/x.warc.gz"
+        stats = StepStats("read_warc")
+        docs = list(read_warc(url, "cc", stats))
+    finally:
+        server.shutdown()
+    assert [d.url for d in docs] == [f"https://a.example/{i}" for i in range(4)]
+    assert calls[0] == 0 and len(calls) == 2 and calls[1] > 0
+    assert docs[0].warc_file == "x.warc.gz"

@@ -1,0 +1,138 @@
+"""Where inputs come from: local paths and globs, http(s) URLs, s3://, and Common Crawl path listings."""
+
+from __future__ import annotations
+
+import glob
+import http.client
+import gzip
+import io
+import logging
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO
+
+log = logging.getLogger(__name__)
+
+COMMONCRAWL_BASE_URL = "https://data.commoncrawl.org/"
+USER_AGENT = "webtext/0.1 (+https://github.com/webtext/webtext)"
+REMOTE_SCHEMES = ("http://", "https://", "s3://")
+
+
+def is_remote(path: str) -> bool:
+    return str(path).startswith(REMOTE_SCHEMES)
+
+
+def _is_listing(path: str) -> bool:
+    return str(path).endswith(("paths.gz", ".paths"))
+
+
+def read_listing(path: str, base_url: str = COMMONCRAWL_BASE_URL) -> list[str]:
+    """A Common Crawl `warc.paths.gz` (or `.paths`) listing as full URLs (or paths under `base_url`)."""
+    with open_input(path) as raw:
+        data = raw.read()
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    lines = [ln.strip() for ln in data.decode("utf-8").splitlines() if ln.strip()]
+    base = base_url if base_url.endswith("/") else base_url + "/"
+    return [ln if is_remote(ln) or Path(ln).is_absolute() else base + ln for ln in lines]
+
+
+def expand_inputs(patterns: Iterable[str], base_url: str = COMMONCRAWL_BASE_URL) -> list[str]:
+    """Paths, globs, URLs and path listings to a de-duplicated list of inputs, in a stable order.
+
+    A local pattern that matches nothing is an error: a typo must not give an empty run.
+    """
+    out: list[str] = []
+    for pattern in patterns:
+        pattern = str(pattern)
+        if _is_listing(pattern):
+            out.extend(read_listing(pattern, base_url))
+        elif is_remote(pattern):
+            out.append(pattern)
+        else:
+            matched = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+            if not matched or not all(Path(p).exists() for p in matched):
+                raise FileNotFoundError(f"no input matches {pattern!r}")
+            out.extend(matched)
+    return list(dict.fromkeys(out))
+
+
+class HttpStream(io.RawIOBase):
+    """A read-only stream over an HTTP(S) body that survives dropped connections.
+
+    On a connection error mid-body it reconnects with a `Range` request from the byte it had
+    reached, with exponential backoff, so a flaky link costs a retry instead of the whole file.
+    """
+
+    def __init__(self, url: str, retries: int = 5, timeout: float = 60.0, backoff: float = 1.0) -> None:
+        self.url, self.retries, self.timeout, self.backoff = url, retries, timeout, backoff
+        self.pos = 0
+        self.size: int | None = None
+        self._resp = None
+        self._connect()
+
+    def _connect(self) -> None:
+        for attempt in range(self.retries + 1):
+            headers = {"User-Agent": USER_AGENT}
+            if self.pos:
+                headers["Range"] = f"bytes={self.pos}-"
+            try:
+                resp = urllib.request.urlopen(urllib.request.Request(self.url, headers=headers),
+                                              timeout=self.timeout)
+                if self.pos and resp.status != 206:
+                    raise OSError(f"server ignored the Range request (status {resp.status})")
+                self._resp = resp
+                length = resp.headers.get("Content-Length")
+                self.size = self.pos + int(length) if length and length.isdigit() else None
+                return
+            except urllib.error.HTTPError as err:
+                if err.code < 500 and err.code != 429:
+                    raise OSError(f"{self.url}: HTTP {err.code}") from err
+                last: Exception = err
+            except (urllib.error.URLError, OSError, TimeoutError) as err:
+                last = err
+            if attempt < self.retries:
+                delay = self.backoff * 2 ** attempt
+                log.warning("%s: %s; retrying in %.1fs", self.url, last, delay)
+                time.sleep(delay)
+        raise OSError(f"{self.url}: giving up after {self.retries + 1} attempts: {last}")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        for _ in range(self.retries + 1):
+            try:
+                n = self._resp.readinto(buffer)
+                if n == 0 and self.size is not None and self.pos < self.size and len(buffer):
+                    raise ConnectionError(f"body ended at byte {self.pos} of {self.size}")
+                self.pos += n
+                return n
+            except (OSError, TimeoutError, http.client.HTTPException) as err:
+                log.warning("%s: connection lost at byte %d (%s); resuming", self.url, self.pos, err)
+                self._resp.close()
+                self._connect()
+        raise OSError(f"{self.url}: connection keeps failing at byte {self.pos}")
+
+    def close(self) -> None:
+        if self._resp is not None:
+            self._resp.close()
+        super().close()
+
+
+def open_input(path: str | Path) -> IO[bytes]:
+    """A binary stream for a local path, an http(s) URL (streamed, retried) or an s3:// URL."""
+    path = str(path)
+    if path.startswith(("http://", "https://")):
+        return io.BufferedReader(HttpStream(path), buffer_size=1 << 20)
+    if path.startswith("s3://"):
+        try:
+            import fsspec
+
+            return fsspec.open(path, "rb").open()
+        except ImportError as err:
+            raise OSError(f"reading {path} needs s3fs: pip install s3fs") from err
+    return open(path, "rb")
