@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from corpus.shards import iter_batches
+from corpus.shards import iter_batches, row_document
 from corpus.steps import StepStats
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
@@ -51,10 +51,10 @@ class ExactDeduplicator:
             for row in batch.to_pylist():
                 self.stats.n_in += 1
                 if keeper.get(text_hash(row["text"])) != row["id"]:
-                    self.stats.drop("duplicate_text")
+                    self.stats.drop("duplicate_text", doc=row_document(row))
                 elif row["id"] in emitted:  # the same page captured twice
-                    self.stats.drop("duplicate_id")
+                    self.stats.drop("duplicate_id", doc=row_document(row))
                 else:
                     emitted.add(row["id"])
-                    self.stats.n_out += 1
+                    self.stats.keep(row_document(row))
                     yield row

@@ -141,18 +141,18 @@ class Extractor(Step):
                             else extract_text(html, doc.url, self.config))
                 except ExtractionTimeout:
                     log.warning("extraction timed out for %s", doc.url)
-                    self.stats.drop("extraction_timeout")
+                    self.stats.drop("extraction_timeout", doc=doc)
                     continue
                 except Exception as err:  # one bad page must not stop the run
                     log.warning("extraction failed for %s: %s", doc.url, err)
-                    self.stats.drop("extraction_error")
+                    self.stats.drop("extraction_error", doc=doc)
                     continue
                 text = (text or "").strip()
                 if not text:
-                    self.stats.drop("no_main_text")
+                    self.stats.drop("no_main_text", doc=doc)
                     continue
                 doc.text = text
-                self.stats.n_out += 1
+                self.stats.keep(doc)
                 yield doc
         finally:
             if sandbox:

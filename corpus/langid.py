@@ -58,6 +58,8 @@ class LanguageFilter(Filter):
         if self._model is None:
             self._model = load_lid_model(str(self.config.model_path or default_model_path()))
         doc.lang, doc.lang_score = identify_language(self._model, doc.text)
+        self.stats.observe(f"lang_score:{doc.lang}" if doc.lang in self.config.languages else "lang_score:other",
+                           doc.lang_score)
         if doc.lang not in self.config.languages:
             return "other_language"
         if doc.lang_score < self.config.min_score:

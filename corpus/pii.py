@@ -57,5 +57,5 @@ class PIIAnonymizer(Step):
         for doc in docs:
             self.stats.n_in += 1
             doc.text = self.anonymize(doc.text)
-            self.stats.n_out += 1
+            self.stats.keep(doc)
             yield doc

@@ -34,9 +34,10 @@ def publish(rows: Iterable[dict[str, Any]], out_dir: Path, pipeline: str, inputs
     with ShardWriter(out_dir, prefix="part", max_file_bytes=max_file_bytes) as writer:
         writer.write_all_rows(tqdm(rows, desc="writing shards", unit="doc"))
     files: list[ShardFile] = writer.files
-    manifest = build_manifest(pipeline, inputs, parameters, [s.to_dict() for s in steps()],
+    stats = steps()
+    manifest = build_manifest(pipeline, inputs, parameters, [s.to_dict(details=False) for s in stats],
                               [f.to_dict(out_dir) for f in files], extra)
-    write_report(out_dir, manifest, [f.path for f in files])
+    write_report(out_dir, manifest, stats, [f.path for f in files])
     write_json_atomic(out_dir / "manifest.json", manifest)
     return manifest
 

@@ -44,7 +44,7 @@ def open_dump(path: str | Path) -> IO[bytes]:
         dctx = zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW)
         return io.BufferedReader(dctx.stream_reader(open_input(path), closefd=True))
     if path.endswith(".gz"):
-        return gzip.GzipFile(fileobj=open_input(path), mode="rb")
+        return gzip.open(open_input(path), "rb")
     return open_input(path)
 
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from corpus.steps import StepStats
+
 
 _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:60em;color:#222}
@@ -26,8 +28,16 @@ def _bar(fraction: float, width_px: int = 300) -> str:
     return f'<span class="bar" style="width:{max(1, round(fraction * width_px))}px"></span>'
 
 
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1024 or unit == "TB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
 def funnel_html(steps: Sequence[dict[str, Any]]) -> str:
-    """Documents in and out of each step, with a bar relative to the first step's input."""
+    """Documents and bytes out of each step, with bars relative to the first step's input."""
     if not steps:
         return "<p>No steps ran.</p>"
     top = max(steps[0]["in"], 1)
@@ -35,12 +45,50 @@ def funnel_html(steps: Sequence[dict[str, Any]]) -> str:
     for s in steps:
         reasons = ", ".join(f'{html.escape(r)}: {n:,}' for r, n in
                             sorted(s["dropped"].items(), key=lambda kv: -kv[1]))
+        counts = ", ".join(f"{html.escape(k)}: {v:,}" for k, v in s.get("counts", {}).items())
         rows.append(
             f'<tr><td>{html.escape(s["name"])}</td><td class="num">{s["in"]:,}</td>'
             f'<td class="num">{s["out"]:,}</td><td>{_bar(s["out"] / top)}</td>'
-            f'<td class="drop">{reasons}</td></tr>')
-    return ("<table><tr><th>step</th><th>in</th><th>out</th><th>kept</th><th>dropped by reason</th></tr>"
-            + "".join(rows) + "</table>")
+            f'<td class="num">{_size(s.get("bytes_out", 0))}</td>'
+            f'<td class="drop">{reasons}</td><td>{counts}</td></tr>')
+    return ("<table><tr><th>step</th><th>in</th><th>out</th><th>kept</th><th>bytes out</th>"
+            "<th>dropped by reason</th><th>other tallies</th></tr>" + "".join(rows) + "</table>")
+
+
+def binned_svg(bins: Sequence[int], lo: float = 0.0, hi: float = 1.0, width: int = 600,
+               height: int = 160, label: str = "") -> str:
+    """An SVG bar chart of counts already binned evenly over [lo, hi]."""
+    peak = max(max(bins), 1)
+    bw = width / len(bins)
+    bars = "".join(
+        f'<rect x="{i * bw:.1f}" y="{height - 20 - c / peak * (height - 30):.1f}" width="{bw - 1:.1f}" '
+        f'height="{c / peak * (height - 30):.1f}" fill="#4a7fb5"><title>{c:,}</title></rect>'
+        for i, c in enumerate(bins))
+    axis = (f'<text x="0" y="{height - 4}" font-size="11">{lo:g}</text>'
+            f'<text x="{width}" y="{height - 4}" font-size="11" text-anchor="end">{hi:g}</text>'
+            f'<text x="{width / 2}" y="{height - 4}" font-size="11" text-anchor="middle">{html.escape(label)}</text>')
+    return f'<svg width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">{bars}{axis}</svg>'
+
+
+def examples_html(steps: Sequence[StepStats]) -> str:
+    """A few dropped documents per step and reason, folded."""
+    parts = []
+    for s in steps:
+        for reason, examples in sorted(s.examples.items()):
+            items = "".join(f"<h4>{html.escape(e['url'] or '')}</h4><pre>{html.escape(e['text'] or '(no text)')}</pre>"
+                            for e in examples)
+            parts.append(f"<details><summary>{html.escape(s.name)} / {html.escape(reason)} "
+                         f"({s.dropped.get(reason, 0):,} dropped)</summary>{items}</details>")
+    return "".join(parts) or "<p>Nothing was dropped.</p>"
+
+
+def score_histograms_html(steps: Sequence[StepStats]) -> str:
+    parts = []
+    for s in steps:
+        for name, bins in sorted(s.histograms.items()):
+            parts.append(f"<h3>{html.escape(s.name)}: {html.escape(name)} ({sum(bins):,} documents)</h3>"
+                         + binned_svg(bins, label=name))
+    return "".join(parts) or "<p>No scores recorded.</p>"
 
 
 def histogram_svg(values: Sequence[float], bins: int = 30, log_x: bool = False,
@@ -67,14 +115,11 @@ def histogram_svg(values: Sequence[float], bins: int = 30, log_x: bool = False,
     return f'<svg width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">{bars}{axis}</svg>'
 
 
-def write_report(out_dir: Path, manifest: dict[str, Any], shard_files: Sequence[Path],
-                 n_samples: int = 5, seed: int = 0) -> Path:
-    """Write `report.html` for a finished run: funnel, drop reasons, histograms, sample documents."""
-    columns = ["n_words", "lang_score", "text", "url"]
-    tables = [pq.read_table(p, columns=columns) for p in shard_files]
+def write_report(out_dir: Path, manifest: dict[str, Any], steps: Sequence[StepStats],
+                 shard_files: Sequence[Path], n_samples: int = 5, seed: int = 0) -> Path:
+    """Write `report.html`: funnel, drop reasons with examples, histograms, sampled kept documents."""
+    tables = [pq.read_table(p, columns=["n_words", "url", "text"]) for p in shard_files]
     n_words = [v for t in tables for v in t.column("n_words").to_pylist()]
-    lang_scores = [v for t in tables for v in t.column("lang_score").to_pylist() if v is not None]
-    # Sample a few kept documents; reading only the text of the chosen rows keeps this cheap.
     picks = []
     total = sum(t.num_rows for t in tables)
     for idx in sorted(random.Random(seed).sample(range(total), min(n_samples, total))):
@@ -84,14 +129,16 @@ def write_report(out_dir: Path, manifest: dict[str, Any], shard_files: Sequence[
                 break
             idx -= t.num_rows
     samples = "".join(f"<h3>{html.escape(u or '')}</h3><pre>{html.escape(x[:1200])}</pre>" for u, x in picks)
+    title = html.escape(manifest["pipeline"])
     page = f"""<!doctype html><html><head><meta charset="utf-8">
-<title>{html.escape(manifest["pipeline"])} report</title><style>{_CSS}</style></head><body>
-<h1>{html.escape(manifest["pipeline"])}: {manifest["rows"]:,} documents kept</h1>
+<title>{title} report</title><style>{_CSS}</style></head><body>
+<h1>{title}: {manifest["rows"]:,} documents kept</h1>
 <p>Run {html.escape(manifest["created"])} over {len(manifest["inputs"])} input(s);
 {len(manifest["files"])} shard(s). Full counters in <code>manifest.json</code>.</p>
 <h2>Funnel</h2>{funnel_html(manifest["steps"])}
 <h2>Words per kept document</h2>{histogram_svg(n_words, log_x=True, label="words (log scale)")}
-<h2>Language score of kept documents</h2>{histogram_svg(lang_scores, label="lid.176 probability")}
+<h2>Scores of every document scored</h2>{score_histograms_html(steps)}
+<h2>Dropped documents, by step and reason</h2>{examples_html(steps)}
 <h2>Sample of kept documents</h2>{samples}
 </body></html>"""
     path = Path(out_dir) / "report.html"

@@ -18,9 +18,18 @@ from corpus.records import Document
 log = logging.getLogger(__name__)
 
 
+MAX_EXAMPLES = 3  # dropped documents kept per reason, for the report
+HIST_BINS = 20
+
+
 @dataclass
 class StepStats:
-    """Counters of one step: documents in, out, and dropped by reason."""
+    """Counters of one step: documents in, out, and dropped by reason.
+
+    Beside the counts: bytes of what went out (payload bytes for readers, text bytes after
+    extraction), a few examples of dropped documents per reason, and fixed-bin histograms of
+    scores in [0, 1] (language, quality) for the report.
+    """
 
     name: str
     n_in: int = 0
@@ -28,33 +37,64 @@ class StepStats:
     dropped: Counter = field(default_factory=Counter)
     # Tallies that are not documents dropped: lines removed, addresses anonymised, ...
     counts: Counter = field(default_factory=Counter)
+    bytes_out: int = 0
+    examples: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    histograms: dict[str, list[int]] = field(default_factory=dict)
 
-    def drop(self, reason: str, n: int = 1) -> None:
-        if n:
-            self.dropped[reason] += n
+    def keep(self, doc: Document) -> None:
+        self.n_out += 1
+        self.bytes_out += len(doc.text.encode("utf-8")) if doc.text else len(doc.html or b"")
+
+    def drop(self, reason: str, n: int = 1, doc: Document | None = None) -> None:
+        if not n:
+            return
+        self.dropped[reason] += n
+        if doc is not None:
+            examples = self.examples.setdefault(reason, [])
+            if len(examples) < MAX_EXAMPLES:
+                examples.append({"url": doc.url, "text": doc.text[:600]})
+
+    def observe(self, name: str, value: float) -> None:
+        """Count a score in [0, 1] into the step's histogram `name`."""
+        bins = self.histograms.setdefault(name, [0] * HIST_BINS)
+        bins[min(max(int(value * HIST_BINS), 0), HIST_BINS - 1)] += 1
 
     def merge(self, other: "StepStats") -> None:
-        """Add another worker's counters for the same step."""
+        """Add another worker's counters for the same step (examples: first come, first kept)."""
         self.n_in += other.n_in
         self.n_out += other.n_out
         self.dropped.update(other.dropped)
         self.counts.update(other.counts)
+        self.bytes_out += other.bytes_out
+        for reason, examples in other.examples.items():
+            mine = self.examples.setdefault(reason, [])
+            mine.extend(examples[: MAX_EXAMPLES - len(mine)])
+        for name, bins in other.histograms.items():
+            mine = self.histograms.setdefault(name, [0] * len(bins))
+            self.histograms[name] = [a + b for a, b in zip(mine, bins)]
 
     def balanced(self) -> bool:
         return self.n_in == self.n_out + sum(self.dropped.values())
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, details: bool = True) -> dict[str, Any]:
+        """The counters as JSON; `details` adds examples and histograms (kept out of the manifest)."""
+        d = {
             "name": self.name,
             "in": self.n_in,
             "out": self.n_out,
             "dropped": dict(sorted(self.dropped.items())),
             "counts": dict(sorted(self.counts.items())),
+            "bytes_out": self.bytes_out,
         }
+        if details:
+            d["examples"] = self.examples
+            d["histograms"] = self.histograms
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "StepStats":
-        return cls(d["name"], d["in"], d["out"], Counter(d["dropped"]), Counter(d.get("counts", {})))
+        return cls(d["name"], d["in"], d["out"], Counter(d["dropped"]), Counter(d.get("counts", {})),
+                   d.get("bytes_out", 0), d.get("examples", {}), d.get("histograms", {}))
 
 
 class Step:
@@ -89,10 +129,10 @@ class Filter(Step):
             else:
                 keep, reason = bool(verdict), self.name
             if keep:
-                self.stats.n_out += 1
+                self.stats.keep(doc)
                 yield doc
             else:
-                self.stats.drop(reason)
+                self.stats.drop(reason, doc=doc)
 
 
 def run_steps(docs: Iterable[Document], steps: list[Step]) -> Iterator[Document]:

@@ -217,8 +217,9 @@ def _page(record, warc_name: str, source: str, stats: StepStats,
     if not payload.strip():
         stats.drop("empty_payload")
         return None
-    stats.n_out += 1
-    return _document(record, url, warc_name, source, html=payload, charset=_declared_charset(content_type))
+    doc = _document(record, url, warc_name, source, html=payload, charset=_declared_charset(content_type))
+    stats.keep(doc)
+    return doc
 
 
 def _wet_page(record, warc_name: str, source: str, stats: StepStats,
@@ -235,9 +236,9 @@ def _wet_page(record, warc_name: str, source: str, stats: StepStats,
     if not text:
         stats.drop("empty_payload")
         return None
-    stats.n_out += 1
     doc = _document(record, url, warc_name, source)
     doc.text = text
+    stats.keep(doc)
     return doc
 
 

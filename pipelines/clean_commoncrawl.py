@@ -36,6 +36,7 @@ class CleanConfig:
     inputs: list[str] = field(default_factory=lambda: ["data/samples/cc_sample*.warc.gz"])
     output: str = "data/shards/commoncrawl"
     workers: int = field(default_factory=default_workers)
+    base_url: str = COMMONCRAWL_BASE_URL  # where the paths of a warc.paths.gz listing live
     url_blocklist: str | None = None
     cleaning: CleaningConfig = field(default_factory=CleaningConfig)
     dedup: bool = True
@@ -52,11 +53,11 @@ def map_warc(config: CleanConfig, path: str):
 
 def _map_parameters(config: CleanConfig) -> dict:
     """What the parts depend on: everything but where they go and how many processes make them."""
-    return {k: v for k, v in asdict(config).items() if k not in ("inputs", "output", "workers")}
+    return {k: v for k, v in asdict(config).items() if k not in ("inputs", "output", "workers", "base_url")}
 
 
 def run(config: CleanConfig) -> dict:
-    inputs = expand_inputs(config.inputs)
+    inputs = expand_inputs(config.inputs, config.base_url)
     out = Path(config.output)
     log.info("cleaning %d WARC file(s) with %d worker(s) into %s", len(inputs), config.workers, out)
     parts = run_map_stage(partial(map_warc, config), inputs, out / "_work", config.workers,
@@ -73,7 +74,9 @@ def parse_args(argv: list[str] | None = None) -> CleanConfig:
     p = argparse.ArgumentParser(prog="python -m pipelines.clean_commoncrawl", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--input", nargs="+", default=d.inputs, metavar="PATH|GLOB",
-                   help="WARC files or globs (default: the shipped sample)")
+                   help="WARC/WET files, globs, http(s)/s3 URLs or warc.paths.gz listings "
+                        "(default: the shipped sample)")
+    p.add_argument("--base-url", default=d.base_url, help="prefix for the paths of a listing")
     p.add_argument("--output", default=d.output, help=f"output folder (default {d.output})")
     p.add_argument("--workers", type=int, default=d.workers, help="processes (default: cores)")
     p.add_argument("--extractor", choices=ENGINES, default=de.engine)
@@ -95,7 +98,8 @@ def parse_args(argv: list[str] | None = None) -> CleanConfig:
         language=LanguageConfig(tuple(a.languages), a.min_lang_score),
         min_words=a.min_words, max_words=a.max_words,
         heuristics=not a.no_heuristics, anonymize_pii=not a.no_pii)
-    return CleanConfig(inputs=a.input, output=a.output, workers=a.workers, url_blocklist=a.url_blocklist,
+    return CleanConfig(inputs=a.input, output=a.output, workers=a.workers, base_url=a.base_url,
+                       url_blocklist=a.url_blocklist,
                        cleaning=cleaning, dedup=not a.no_dedup)
 
 

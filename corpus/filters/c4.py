@@ -67,9 +67,9 @@ class C4Filter(Step):
             self.stats.n_in += 1
             reason = self._check(doc)
             if reason:
-                self.stats.drop(reason)
+                self.stats.drop(reason, doc=doc)
                 continue
-            self.stats.n_out += 1
+            self.stats.keep(doc)
             yield doc
 
     def _check(self, doc: Document) -> str | None:

@@ -116,3 +116,7 @@ def test_clean_commoncrawl_end_to_end(make_warc, make_article, tmp_path):
     assert steps["exact_dedup"]["dropped"] == {"duplicate_text": 1}
     urls = sorted(r["url"] for r in pq.read_table(shard_paths(out), columns=["url"]).to_pylist())
     assert len(urls) == 6 and "https://de.example/a" not in urls
+    report = (out / "report.html").read_text()
+    assert "language / other_language" in report and "https://de.example/a" in report
+    assert "lang_score:en" in report and "<svg" in report
+    assert steps["extract"]["bytes_out"] < steps["read_warc"]["bytes_out"]
