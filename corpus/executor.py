@@ -42,7 +42,7 @@ class PartResult:
 def part_key(input_path: str) -> str:
     """A folder name for an input's part: readable, and unique even for equal file names."""
     digest = hashlib.sha1(input_path.encode("utf-8")).hexdigest()[:10]
-    stem = Path(input_path).name.split(".")[0][:40]
+    stem = Path(input_path.split("#", 1)[0]).name.split(".")[0][:40]
     return f"{stem}-{digest}"
 
 

@@ -7,6 +7,7 @@ import http.client
 import gzip
 import io
 import logging
+import re
 import time
 import urllib.error
 import urllib.request
@@ -121,6 +122,29 @@ class HttpStream(io.RawIOBase):
         if self._resp is not None:
             self._resp.close()
         super().close()
+
+
+_RANGE = re.compile(r"^(.*)#bytes=(\d+)-(\d+)$")
+
+
+def parse_range(path: str) -> tuple[str, int, int | None]:
+    """`file#bytes=START-END` -> (file, START, END); a plain path -> (path, 0, None)."""
+    m = _RANGE.match(path)
+    return (m.group(1), int(m.group(2)), int(m.group(3))) if m else (path, 0, None)
+
+
+def split_inputs(paths: Iterable[str], chunk_bytes: int) -> list[str]:
+    """Split large local gzipped WARCs into byte ranges, so that several workers share one file
+    and a restart loses at most one range. Other inputs stay whole: a remote stream cannot seek,
+    and in an uncompressed file `WARC/` can occur inside a payload."""
+    out: list[str] = []
+    for path in paths:
+        size = Path(path).stat().st_size if not is_remote(path) else 0
+        if chunk_bytes <= 0 or size <= chunk_bytes or not str(path).endswith(".gz"):
+            out.append(path)
+            continue
+        out.extend(f"{path}#bytes={lo}-{min(lo + chunk_bytes, size)}" for lo in range(0, size, chunk_bytes))
+    return out
 
 
 def open_input(path: str | Path) -> IO[bytes]:

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO
 
-from corpus.inputs import open_input
+from corpus.inputs import open_input, parse_range
 from corpus.records import Document, document_id
 from corpus.steps import StepStats
 from corpus.urls import canonical_url, registered_domain
@@ -93,10 +93,13 @@ def _bytes_left(stream: IO[bytes], offset: int) -> bool:
     return False
 
 
-def iter_records(stream: IO[bytes], name: str, stats: StepStats) -> Iterator:
+def iter_records(stream: IO[bytes], name: str, stats: StepStats,
+                 begin: int = 0, end: int | None = None) -> Iterator:
     """Every record warcio can parse, resynchronising after broken ones (seekable streams only).
 
     Each failure is counted once in `stats` (as a record in, and dropped) under its reason.
+    With `begin`/`end`, only the records that start in [begin, end) are read: byte ranges of one
+    file then split its records between workers with no overlap and no gap.
     """
     from warcio.archiveiterator import ArchiveIterator
 
@@ -105,20 +108,27 @@ def iter_records(stream: IO[bytes], name: str, stats: StepStats) -> Iterator:
     if seekable:
         magic = _GZIP_MAGIC if stream.read(3) == _GZIP_MAGIC else _WARC_MAGIC
     start = 0
-    while True:
+    if begin > 0:
+        found = _next_record_start(stream, magic, begin) if seekable and magic == _GZIP_MAGIC else None
+        if found is None:
+            return
+        start = found
+    while end is None or start < end:
         if seekable:
             stream.seek(start)
         it = ArchiveIterator(stream, check_digests=False)
         offset, n_yielded = start, 0
         try:
             for record in it:
+                if end is not None and offset >= end:  # the next range's first record
+                    return
                 if record.rec_type is None:  # warcio's reading of bytes that are no record header
                     raise ValueError("record without a type")
                 n_yielded += 1
                 yield record
                 # Known once the record has been read to its end, i.e. after the consumer: where
                 # the next record starts, which is where a failure must have happened.
-                offset = start + it.get_record_offset() + it.get_record_length()
+                offset = it.get_record_offset() + it.get_record_length()  # absolute: warcio uses tell()
             if not seekable or not _bytes_left(stream, offset):
                 return
             # warcio sometimes just stops at bytes it cannot decompress: not the end of the file.
@@ -161,12 +171,14 @@ def read_warc(path: str | Path, source: str, stats: StepStats | None = None,
 
     HTML `response` records come with their raw payload in `html` for the extractor; WET
     `conversion` records come with `text` already set. Every record is counted; those that are
-    not pages are dropped under a named reason.
+    not pages are dropped under a named reason. A path may name a byte range of a file
+    (`file.warc.gz#bytes=START-END`, see `corpus.inputs.split_inputs`).
     """
     stats = stats if stats is not None else StepStats("read_warc")
-    name = str(path).rstrip("/").rsplit("/", 1)[-1]
+    path, begin, end = parse_range(str(path))
+    name = path.rstrip("/").rsplit("/", 1)[-1]
     with open_input(path) as stream:
-        for record in iter_records(stream, name, stats):
+        for record in iter_records(stream, name, stats, begin, end):
             stats.n_in += 1
             try:
                 doc = _page(record, name, source, stats, max_payload_bytes)

@@ -17,7 +17,7 @@ from corpus.dedup import ExactDeduplicator
 from corpus.executor import merge_stats, run_map_stage
 from corpus.extract import ENGINES, ExtractionConfig
 from corpus.filters.url import URLFilter, load_domain_list
-from corpus.inputs import COMMONCRAWL_BASE_URL, expand_inputs
+from corpus.inputs import COMMONCRAWL_BASE_URL, expand_inputs, split_inputs
 from corpus.langid import LanguageConfig
 from corpus.publish import print_summary, publish
 from corpus.shards import iter_rows
@@ -37,6 +37,7 @@ class CleanConfig:
     output: str = "data/shards/commoncrawl"
     workers: int = field(default_factory=default_workers)
     base_url: str = COMMONCRAWL_BASE_URL  # where the paths of a warc.paths.gz listing live
+    split_mb: int = 256  # large local .warc.gz files are read as ranges of this size, in parallel
     url_blocklist: str | None = None
     cleaning: CleaningConfig = field(default_factory=CleaningConfig)
     dedup: bool = True
@@ -53,14 +54,16 @@ def map_warc(config: CleanConfig, path: str):
 
 def _map_parameters(config: CleanConfig) -> dict:
     """What the parts depend on: everything but where they go and how many processes make them."""
-    return {k: v for k, v in asdict(config).items() if k not in ("inputs", "output", "workers", "base_url")}
+    return {k: v for k, v in asdict(config).items() if k not in ("inputs", "output", "workers", "base_url", "split_mb")}
 
 
 def run(config: CleanConfig) -> dict:
     inputs = expand_inputs(config.inputs, config.base_url)
     out = Path(config.output)
-    log.info("cleaning %d WARC file(s) with %d worker(s) into %s", len(inputs), config.workers, out)
-    parts = run_map_stage(partial(map_warc, config), inputs, out / "_work", config.workers,
+    tasks = split_inputs(inputs, config.split_mb << 20)
+    log.info("cleaning %d WARC file(s) (%d tasks) with %d worker(s) into %s",
+             len(inputs), len(tasks), config.workers, out)
+    parts = run_map_stage(partial(map_warc, config), tasks, out / "_work", config.workers,
                           desc="WARC files", fingerprint=_map_parameters(config))
     part_files = [f for p in parts for f in p.files]
     global_steps = [ExactDeduplicator()] if config.dedup else []
@@ -79,6 +82,8 @@ def parse_args(argv: list[str] | None = None) -> CleanConfig:
     p.add_argument("--base-url", default=d.base_url, help="prefix for the paths of a listing")
     p.add_argument("--output", default=d.output, help=f"output folder (default {d.output})")
     p.add_argument("--workers", type=int, default=d.workers, help="processes (default: cores)")
+    p.add_argument("--split-mb", type=int, default=d.split_mb,
+                   help="read local .warc.gz files larger than this as ranges, in parallel (0: never)")
     p.add_argument("--extractor", choices=ENGINES, default=de.engine)
     p.add_argument("--extraction-timeout", type=float, default=de.timeout_s,
                    help="seconds per page before it is killed and dropped (0: no limit, in-process)")
@@ -99,7 +104,7 @@ def parse_args(argv: list[str] | None = None) -> CleanConfig:
         min_words=a.min_words, max_words=a.max_words,
         heuristics=not a.no_heuristics, anonymize_pii=not a.no_pii)
     return CleanConfig(inputs=a.input, output=a.output, workers=a.workers, base_url=a.base_url,
-                       url_blocklist=a.url_blocklist,
+                       split_mb=a.split_mb, url_blocklist=a.url_blocklist,
                        cleaning=cleaning, dedup=not a.no_dedup)
 
 

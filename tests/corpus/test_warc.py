@@ -133,3 +133,18 @@ def test_remote_warc_over_http_survives_a_dropped_connection(make_warc, english_
     assert [d.url for d in docs] == [f"https://a.example/{i}" for i in range(4)]
     assert calls[0] == 0 and len(calls) == 2 and calls[1] > 0
     assert docs[0].warc_file == "x.warc.gz"
+
+
+def test_byte_ranges_split_a_file_with_no_overlap_and_no_gap(make_warc, english_page):
+    from corpus.inputs import split_inputs
+
+    path = make_warc([(f"https://a.example/{i}", english_page[: 200 + 37 * i], "text/html", "200 OK")
+                      for i in range(40)])
+    whole = [d.url for d in read_warc(path, "cc")]
+    for chunk in (500, 1733, 4096):
+        ranges = split_inputs([str(path)], chunk)
+        assert len(ranges) > 2
+        stats = StepStats("read_warc")
+        pieces = [d.url for r in ranges for d in read_warc(r, "cc", stats)]
+        assert pieces == whole and len(whole) == 40
+        assert stats.n_in == 80 and stats.balanced()
