@@ -18,6 +18,9 @@ def test_canonical_url_rejects_what_cannot_be_fetched():
 def test_url_key_ignores_scheme_and_www():
     assert url_key("http://www.example.com/a") == url_key("https://example.com/a#x") == "example.com/a"
     assert url_key("https://example.com/a") != url_key("https://example.com/A")
+    assert url_key("https://example.com/a/") == url_key("https://example.com/a") == "example.com/a"
+    assert url_key("https://example.com/a/?x=1") == "example.com/a?x=1"
+    assert url_key("https://example.com/") == "example.com/"
 
 
 def test_registered_domain_uses_the_public_suffix_list_offline():
