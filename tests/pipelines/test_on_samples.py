@@ -1,0 +1,30 @@
+"""The pipelines with their defaults on the shipped sample, as `make demo` runs them."""
+
+import json
+
+import pyarrow.parquet as pq
+
+from corpus.shards import SCHEMA, shard_paths
+from pipelines import clean_commoncrawl
+
+
+def test_clean_commoncrawl_on_the_sample(tmp_path):
+    config = clean_commoncrawl.CleanConfig(output=str(tmp_path / "cc"), workers=2)
+    manifest = clean_commoncrawl.run(config)
+    steps = {s["name"]: s for s in manifest["steps"]}
+    for s in manifest["steps"]:
+        assert s["in"] == s["out"] + sum(s["dropped"].values()), s
+    # Every malformed or cut record of the sample is counted, and reading went on.
+    assert steps["read_warc"]["dropped"]["malformed_record"] >= 1
+    assert steps["read_warc"]["dropped"]["incomplete_record"] >= 1
+    assert steps["read_warc"]["dropped"]["not_html"] > 0
+    assert steps["language"]["dropped"]["other_language"] > 50
+    assert steps["gopher_repetition"]["dropped"]  # the keyword-stuffed spam pages
+    assert steps["exact_dedup"]["dropped"]["duplicate_text"] > 0
+    table = pq.read_table(shard_paths(tmp_path / "cc"))
+    assert table.schema.equals(SCHEMA) and table.num_rows == manifest["rows"] > 300
+    rows = table.to_pylist()
+    assert all(r["lang"] == "en" and r["lang_score"] >= 0.65 and r["n_words"] >= 50 for r in rows)
+    assert not any("lorem ipsum" in r["text"].lower() for r in rows)
+    assert len({r["id"] for r in rows}) == len(rows)
+    assert json.loads((tmp_path / "cc" / "manifest.json").read_text())["rows"] == len(rows)
