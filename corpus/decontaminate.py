@@ -1,0 +1,288 @@
+"""Benchmark decontamination, GPT-3's rule (Brown et al. 2020, appendix C).
+
+Words are lowercase runs of letters and digits (punctuation and `_` separate them, as in
+`corpus.minhash`). For each training document, every word 13-gram that also occurs in a
+benchmark is cut out together with 200 characters on either side (overlapping cuts merge);
+this splits the document into pieces:
+
+- a document split into more than 10 pieces is dropped ("contaminated_too_many_pieces");
+- pieces shorter than 200 characters are dropped; if none is left, so is the document
+  ("contaminated_all_pieces_short");
+- the surviving pieces, joined by a blank line ("\\n\\n"), are the document's new text.
+
+A "piece" is a non-empty stretch of the original text between cuts (or a cut and an end),
+counted before short pieces are dropped. 13-grams that occur in more than 10 training documents
+are ignored (they are boilerplate, not leaked test items). That needs a count over the whole
+corpus first:
+
+    index = BenchmarkIndex.from_files(["bench/lambada.jsonl"])           # once
+    counts = count_ngram_documents(texts_of_one_part, index)             # map: per part
+    ignored = frequent_ngrams(merge_counts(all_counts))                  # global
+    step = Decontaminator(index, ignored)                                # map or global: cut
+
+Benchmark files: JSONL (optionally .gz) with the text in `fields` (default `text`; several
+fields are indexed separately, lists of strings too), or `.txt` with one text per line.
+Benchmark texts shorter than 13 words contribute nothing.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections import Counter
+from collections.abc import Collection, Container, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from corpus.records import Document
+from corpus.steps import Step
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True)
+class DecontaminationConfig:
+    """GPT-3's numbers, all adjustable."""
+
+    ngram: int = 13
+    window: int = 200           # characters cut on either side of a colliding n-gram
+    min_piece_chars: int = 200  # shorter pieces are dropped
+    max_pieces: int = 10        # documents split into more pieces are dropped
+    max_doc_frequency: int = 10  # n-grams in more training documents are ignored
+    fields: tuple[str, ...] = ("text",)
+
+
+def word_spans(text: str) -> tuple[list[str], list[tuple[int, int]]]:
+    """The lowercase words of `text` and their (start, end) character offsets in `text`.
+
+    Words are found in the original text and lowercased one by one, so offsets stay exact even
+    where lowercasing changes a string's length.
+    """
+    words, spans = [], []
+    for m in _WORD.finditer(text):
+        words.append(m.group().lower())
+        spans.append(m.span())
+    return words, spans
+
+
+def words_of(text: str) -> list[str]:
+    """The lowercase words of `text` (as `word_spans` finds them)."""
+    return [m.group().lower() for m in _WORD.finditer(text)]
+
+
+def ngrams(words: Sequence[str], n: int) -> Iterator[str]:
+    """Space-joined word n-grams, in order."""
+    for i in range(len(words) - n + 1):
+        yield " ".join(words[i:i + n])
+
+
+def read_benchmark_texts(path: Path | str, fields: Sequence[str] = ("text",)) -> Iterator[str]:
+    """Texts of a benchmark file: JSONL(.gz) records' `fields`, or the lines of a .txt."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        if path.name.endswith((".txt", ".txt.gz")):
+            yield from (line.strip() for line in f if line.strip())
+            return
+        for line in f:
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            for name in fields:
+                value = record.get(name) if isinstance(record, dict) else None
+                if isinstance(value, str):
+                    yield value
+                elif isinstance(value, list):
+                    yield from (v for v in value if isinstance(v, str))
+
+
+class BenchmarkIndex:
+    """The set of word n-grams (default 13) of the benchmark texts."""
+
+    def __init__(self, config: DecontaminationConfig | None = None) -> None:
+        self.config = config or DecontaminationConfig()
+        self.grams: set[str] = set()
+        self.texts = 0
+
+    @classmethod
+    def from_files(cls, paths: Iterable[Path | str], config: DecontaminationConfig | None = None
+                   ) -> "BenchmarkIndex":
+        index = cls(config)
+        for path in paths:
+            index.add_texts(read_benchmark_texts(path, index.config.fields))
+        return index
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str], config: DecontaminationConfig | None = None) -> "BenchmarkIndex":
+        index = cls(config)
+        index.add_texts(texts)
+        return index
+
+    def add_texts(self, texts: Iterable[str]) -> None:
+        for text in texts:
+            self.grams.update(ngrams(words_of(text), self.config.ngram))
+            self.texts += 1
+
+    def __len__(self) -> int:
+        return len(self.grams)
+
+    def hits(self, words: Sequence[str]) -> list[tuple[int, str]]:
+        """(word position, n-gram) of every benchmark n-gram occurring in `words`."""
+        n, grams = self.config.ngram, self.grams
+        return [(i, g) for i, g in enumerate(ngrams(words, n)) if g in grams]
+
+
+def count_ngram_documents(texts: Iterable[str], index: BenchmarkIndex) -> Counter:
+    """Map stage: for each benchmark n-gram, the number of `texts` that contain it.
+
+    Keys are the n-grams themselves (not ids), so counts from different processes, runs and
+    benchmark-file orders merge and compare safely.
+    """
+    counts: Counter = Counter()
+    for text in texts:
+        found = {g for _, g in index.hits(words_of(text))}
+        counts.update(found)
+    return counts
+
+
+def count_ngram_documents_in_parts(parts: Sequence[Path | str], index: BenchmarkIndex,
+                                   skip: Container[str] = frozenset()) -> Counter:
+    """`count_ngram_documents` over the `text` column of Parquet files (one map task per part).
+
+    `skip`: ids not to count, e.g. the near-duplicates fuzzy dedup drops: counted, eleven
+    copies of one page would make its n-grams look like boilerplate.
+    """
+    from corpus.shards import iter_batches
+
+    counts: Counter = Counter()
+    for batch in iter_batches([Path(p) for p in parts], columns=["id", "text"]):
+        texts = [t for i, t in zip(batch.column("id").to_pylist(), batch.column("text").to_pylist())
+                 if i not in skip]
+        counts.update(count_ngram_documents(texts, index))
+    return counts
+
+
+def merge_counts(counts: Iterable[Counter]) -> Counter:
+    """Global stage: the sum of the per-part counts."""
+    total: Counter = Counter()
+    for c in counts:
+        total.update(c)
+    return total
+
+
+def frequent_ngrams(counts: Counter, max_doc_frequency: int = 10) -> frozenset[str]:
+    """The n-grams found in more than `max_doc_frequency` training documents: to be ignored."""
+    return frozenset(g for g, c in counts.items() if c > max_doc_frequency)
+
+
+@dataclass
+class Cut:
+    """The outcome for one document."""
+
+    text: str | None          # new text (pieces joined by "\n\n"), None if dropped
+    reason: str | None        # drop reason, None if kept
+    ngrams_cut: int = 0       # colliding n-gram occurrences
+    ngrams_ignored: int = 0   # occurrences of frequent (ignored) n-grams
+    pieces: int = 0           # pieces before short ones were dropped
+    pieces_short: int = 0     # pieces dropped for being short
+    chars_removed: int = 0    # characters of the original text not in the new text
+
+
+def cut_contamination(text: str, index: BenchmarkIndex, ignored: Collection[str] = frozenset()) -> Cut:
+    """Apply GPT-3's rule to one text (see the module docstring)."""
+    cfg = index.config
+    words, spans = word_spans(text)
+    hits = index.hits(words)
+    n_ignored = sum(1 for _, g in hits if g in ignored)
+    hits = [(i, g) for i, g in hits if g not in ignored]
+    if not hits:
+        return Cut(text, None, ngrams_ignored=n_ignored, pieces=1 if text else 0)
+    # Cut [start of the n-gram - window, end of it + window), clipped; merge overlaps.
+    cuts: list[list[int]] = []
+    for i, _ in hits:
+        lo = max(0, spans[i][0] - cfg.window)
+        hi = min(len(text), spans[i + cfg.ngram - 1][1] + cfg.window)
+        if cuts and lo <= cuts[-1][1]:
+            cuts[-1][1] = max(cuts[-1][1], hi)
+        else:
+            cuts.append([lo, hi])
+    pieces, pos = [], 0
+    for lo, hi in cuts:
+        if lo > pos:
+            pieces.append(text[pos:lo])
+        pos = hi
+    if pos < len(text):
+        pieces.append(text[pos:])
+    kept = [p for p in pieces if len(p) >= cfg.min_piece_chars]
+    result = Cut(None, None, ngrams_cut=len(hits), ngrams_ignored=n_ignored, pieces=len(pieces),
+                 pieces_short=len(pieces) - len(kept))
+    if len(pieces) > cfg.max_pieces:
+        result.reason = "contaminated_too_many_pieces"
+    elif not kept:
+        result.reason = "contaminated_all_pieces_short"
+    else:
+        result.text = "\n\n".join(kept)
+        result.chars_removed = len(text) - sum(map(len, kept))
+    return result
+
+
+class Decontaminator(Step):
+    """Cuts benchmark n-grams out of documents (GPT-3's rule); a step named "decontaminate".
+
+    Drop reasons: "contaminated_too_many_pieces", "contaminated_all_pieces_short". Counts:
+    "docs_cut" (kept, with text removed), "ngrams_cut", "ngrams_ignored_frequent",
+    "pieces_dropped_short", "chars_removed" (from kept documents).
+    """
+
+    name = "decontaminate"
+
+    def __init__(self, index: BenchmarkIndex, ignored: Collection[str] = frozenset()) -> None:
+        super().__init__()
+        self.index = index
+        self.ignored = frozenset(ignored)
+
+    def _apply(self, text: str) -> Cut:
+        cut = cut_contamination(text, self.index, self.ignored)
+        c = self.stats.counts
+        if cut.ngrams_cut:
+            c["ngrams_cut"] += cut.ngrams_cut
+            c["pieces_dropped_short"] += cut.pieces_short
+        if cut.ngrams_ignored:
+            c["ngrams_ignored_frequent"] += cut.ngrams_ignored
+        if cut.reason is None and cut.ngrams_cut:
+            c["docs_cut"] += 1
+            c["chars_removed"] += cut.chars_removed
+        return cut
+
+    def __call__(self, docs: Iterable[Document]) -> Iterator[Document]:
+        for doc in docs:
+            self.stats.n_in += 1
+            cut = self._apply(doc.text)
+            if cut.reason is not None:
+                self.stats.drop(cut.reason, doc=doc)
+                continue
+            doc.text = cut.text
+            self.stats.keep(doc)
+            yield doc
+
+    def filter_rows(self, rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """The same over shard-row dicts; `n_chars`/`n_words` are updated with the text."""
+        for row in rows:
+            self.stats.n_in += 1
+            cut = self._apply(row["text"])
+            doc = Document(id=row["id"], url=row.get("url") or "", source=row.get("source") or "",
+                           text=row["text"])
+            if cut.reason is not None:
+                self.stats.drop(cut.reason, doc=doc)
+                continue
+            if cut.text is not row["text"]:
+                row = {**row, "text": cut.text}
+                if "n_chars" in row:
+                    row["n_chars"] = len(cut.text)
+                if "n_words" in row:
+                    row["n_words"] = len(cut.text.split())
+                doc.text = cut.text
+            self.stats.keep(doc)
+            yield row

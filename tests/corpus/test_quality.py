@@ -1,0 +1,153 @@
+import json
+import random
+import subprocess
+
+import numpy as np
+import pytest
+
+import corpus.quality as quality
+from corpus.quality import (QualityConfig, QualityScorer, QualityTrainConfig, card_path_for,
+                            classification_metrics, keep_probability, pareto_draw, pareto_keep,
+                            preprocess, roc_auc, train_quality_classifier)
+from corpus.records import Document
+from corpus.shards import ShardWriter
+
+SUBJECTS = ["the council", "researchers", "the engineer", "local farmers", "a small team", "the committee",
+            "historians", "the new mayor", "volunteers", "the museum"]
+VERBS = ["discussed", "reviewed", "published", "questioned", "described", "examined", "proposed", "explained"]
+OBJECTS = ["the harbour plan", "a detailed report", "the results of the survey", "the budget for next year",
+           "an old map of the river", "the design of the bridge", "a letter from the minister"]
+TAILS = ["after a long debate.", "before the winter began.", "with some caution.", "in a public meeting.",
+         "for the first time.", "despite the objections.", "on Tuesday evening."]
+SPAM = ["buy", "cheap", "best", "free", "online", "casino", "pills", "discount", "click", "here", "win", "now",
+        "deal", "loans", "bonus", "offer", "sale", "top", "price", "the", "report", "plan"]
+
+
+def prose(rng: random.Random) -> str:
+    return " ".join(f"{rng.choice(SUBJECTS).capitalize()} {rng.choice(VERBS)} {rng.choice(OBJECTS)} "
+                    f"{rng.choice(TAILS)}" for _ in range(rng.randint(4, 10)))
+
+
+def spam(rng: random.Random) -> str:
+    words = [rng.choice(SPAM) for _ in range(rng.randint(20, 60))]
+    return " ".join(w.upper() if rng.random() < 0.2 else w for w in words) + rng.choice([" !!!", " $$$", " >>>", ""])
+
+
+def write_shards(path, make, n, seed):
+    rng = random.Random(seed)
+    with ShardWriter(path) as w:
+        for i in range(n):
+            w.write(Document(id=f"{path.name}-{i}", url="https://x.example/", source="t", text=make(rng)))
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("quality")
+    write_shards(root / "webtext", prose, 260, 1)
+    write_shards(root / "cc_raw", spam, 400, 2)  # more negatives: down-sampled to 260
+    config = QualityTrainConfig(threads=1, dim=16, bucket=20_000, epochs=5, seed=3)
+    return train_quality_classifier([root / "webtext"], [root / "cc_raw"], root / "models" / "quality.bin", config)
+
+
+def test_classifier_separates_prose_from_spam_and_writes_a_card(trained):
+    assert trained.model_path.exists()
+    assert trained.metrics["roc_auc"] > 0.9
+    assert trained.metrics["f1"] > 0.9
+    card = json.loads(card_path_for(trained.model_path).read_text())
+    assert card_path_for(trained.model_path).name == "quality.card.json"
+    data = card["data"]
+    assert data["available"] == {"positive": 260, "negative": 400}
+    assert data["per_class"] == 260  # balanced
+    assert data["heldout"] == 2 * 26 and data["train"] == 2 * (260 - 26)
+    assert card["metrics"] == trained.metrics
+    assert card["parameters"]["fasttext"]["dim"] == 16 and card["preprocessing"]["max_words"] == 1000
+    assert "numpy" in card["versions"]
+
+
+def test_scorer_sets_scores_and_keeps_by_threshold(trained):
+    rng = random.Random(9)
+    docs = [Document(id=f"g{i}", url="u", source="commoncrawl", text=prose(rng)) for i in range(20)]
+    docs += [Document(id=f"s{i}", url="u", source="commoncrawl", text=spam(rng)) for i in range(20)]
+    scorer = QualityScorer(QualityConfig(str(trained.model_path), mode="threshold", threshold=0.5))
+    kept = [d.id for d in scorer(docs)]
+    assert all(d.quality_score is not None and 0.0 <= d.quality_score <= 1.0 for d in docs)
+    assert sum(k.startswith("g") for k in kept) >= 18 and sum(k.startswith("s") for k in kept) <= 2
+    assert scorer.stats.balanced() and set(scorer.stats.dropped) <= {"quality_threshold"}
+    assert sum(scorer.stats.histograms["quality_score"]) == 40
+
+
+def test_pareto_mode_is_deterministic_across_workers_and_orders(trained):
+    rng = random.Random(4)
+    docs = [Document(id=f"d{i}", url="u", source="commoncrawl", text=prose(rng) if i % 2 else spam(rng))
+            for i in range(60)]
+    path = str(trained.model_path)
+    one = {d.id for d in QualityScorer(QualityConfig(path))(list(docs))}
+    # Two "workers", each with half of the documents, in reverse order.
+    halves = [QualityScorer(QualityConfig(path))(docs[k::2][::-1]) for k in range(2)]
+    assert one == {d.id for half in halves for d in half}
+    assert any(d.id not in one for d in docs)  # spam is dropped ...
+    scorer = QualityScorer(QualityConfig(path))
+    list(scorer(docs))
+    assert set(scorer.stats.dropped) == {"quality_pareto"}
+
+
+def test_pareto_keep_is_deterministic_per_id_and_seed():
+    assert all(pareto_keep(f"id{i}", 0.7) == pareto_keep(f"id{i}", 0.7) for i in range(200))
+    draws = [pareto_draw(f"id{i}") for i in range(200)]
+    assert draws == [pareto_draw(f"id{i}") for i in range(200)]
+    assert draws != [pareto_draw(f"id{i}", seed=1) for i in range(200)]
+
+
+@pytest.mark.parametrize("score", [0.0, 0.5, 0.8, 0.9, 0.97, 1.0])
+def test_pareto_keep_rate_matches_two_minus_s_to_the_minus_alpha(score):
+    n = 40_000
+    rate = np.mean([pareto_keep(f"doc-{i}", score, alpha=9.0) for i in range(n)])
+    p = keep_probability(score, 9.0)
+    assert abs(rate - p) <= 4 * np.sqrt(p * (1 - p) / n) + 1e-4
+
+
+def test_pareto_draws_follow_numpys_pareto():
+    ours = np.array([pareto_draw(f"x{i}", alpha=9.0) for i in range(50_000)])
+    numpy = np.random.default_rng(0).pareto(9.0, 50_000)
+    qs = [0.1, 0.25, 0.5, 0.75, 0.9, 0.99]
+    np.testing.assert_allclose(np.quantile(ours, qs), np.quantile(numpy, qs), rtol=0.05)
+    assert keep_probability(0.9) == pytest.approx(0.42, abs=0.005)
+    assert keep_probability(0.5) == pytest.approx(0.026, abs=0.001)
+
+
+def test_roc_auc_equals_the_pairwise_definition_with_ties():
+    rng = np.random.default_rng(0)
+    labels = rng.random(300) < 0.4
+    scores = np.round(rng.random(300) + labels * 0.3, 1)  # many ties
+    pos, neg = scores[labels], scores[~labels]
+    pairwise = ((pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()) / (
+        len(pos) * len(neg))
+    assert roc_auc(labels, scores) == pytest.approx(pairwise)
+    m = classification_metrics(np.array([1, 1, 0, 0], bool), np.array([0.9, 0.4, 0.6, 0.1]))
+    assert (m["precision"], m["recall"], m["f1"], m["roc_auc"]) == (0.5, 0.5, 0.5, 0.75)
+
+
+def test_preprocess_is_one_lowercase_line_of_bounded_length():
+    line = preprocess("Hello,\nWORLD!  Second\tline.", max_words=4)
+    assert line == "hello , world !"
+    assert "\n" not in preprocess("a\nb\nc")
+
+
+def test_training_retries_in_a_fresh_process_on_nan(tmp_path, monkeypatch):
+    calls = []
+
+    def fake_run(cmd, **kwargs):
+        calls.append(cmd)
+        if len(calls) < 3:
+            return subprocess.CompletedProcess(cmd, 1, "", "RuntimeError: Encountered NaN.\n")
+        (tmp_path / "m.bin").write_bytes(b"model")
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+
+    monkeypatch.setattr(quality.subprocess, "run", fake_run)
+    assert quality._run_worker(tmp_path / "t.txt", tmp_path / "m.bin", {}, False, retries=3) == 3
+    assert calls[0][1:4] == ["-m", "corpus.quality", "_train_worker"]
+
+    monkeypatch.setattr(quality.subprocess, "run",
+                        lambda cmd, **kw: subprocess.CompletedProcess(cmd, 1, "", "ValueError: bad input"))
+    with pytest.raises(RuntimeError, match="bad input"):
+        quality._run_worker(tmp_path / "t.txt", tmp_path / "x.bin", {}, False, retries=3)
