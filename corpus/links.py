@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pyarrow as pa
@@ -95,7 +96,8 @@ def rejection_reason(sub: Submission, rules: LinkRules) -> str | None:
         return "bad_url"
     if sub.over_18 and rules.drop_over_18:
         return "over_18"
-    host = urlsplit(canon).hostname or ""
+    parts = urlsplit(canon)  # split once: this function runs for every submission
+    host = parts.hostname or ""
     domain = registered_domain(host)
     if domain in REDDIT_DOMAINS:
         return "reddit_link"
@@ -103,7 +105,8 @@ def rejection_reason(sub: Submission, rules: LinkRules) -> str | None:
         return "wikipedia"
     if domain in MEDIA_DOMAINS:
         return "media_host"
-    if PurePosixPath(urlsplit(canon).path).suffix.lower() in NON_TEXT_EXTENSIONS:
+    # posixpath rather than PurePosixPath: the same suffix, at a fraction of the cost.
+    if posixpath.splitext(parts.path.rstrip("/"))[1].lower() in NON_TEXT_EXTENSIONS:
         return "non_text_extension"
     if _listed(host, rules.domain_blocklist):
         return "blocked_domain"

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 LIBRARIES = ("webtext", "pyarrow", "warcio", "trafilatura", "datasketch", "fasttext-numpy2-wheel",
-             "tokenizers", "torch", "numpy", "praw")
+             "tokenizers", "torch", "numpy", "praw", "aiohttp", "msgspec", "resiliparse")
 
 
 def write_json_atomic(path: Path, obj: Any) -> None:

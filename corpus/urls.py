@@ -39,8 +39,8 @@ def canonical_url(url: str) -> str | None:
     if scheme not in DEFAULT_PORTS or not host:
         return None
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                       if not _is_tracking(k)])
+    query = parts.query and urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                                       if not _is_tracking(k)])
     return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
 
 

@@ -3,6 +3,12 @@
     python -m pipelines.build_webtext                      # the shipped sample dump and pages
     python -m pipelines.build_webtext --dump 'dumps/RS_2017-*.zst' --links-only --output out/webtext
     python -m pipelines.build_webtext --dump RS_2017-11.zst --pages 'fetched/*.warc.gz' --workers 8
+    python -m pipelines.build_webtext --dump RS_2017-11.zst --fetch --output out/webtext
+    python -m pipelines.build_webtext --subreddit news science --listing top --time-filter year --fetch
+
+Links come from dumps (--dump) and/or the live API (--subreddit, credentials from praw.ini or the
+praw_client_id / praw_client_secret environment variables). Pages come from WARC files (--pages)
+and/or are fetched (--fetch) into <output>/_fetch/; both feed the same map stage.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import argparse
 import logging
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 
@@ -17,16 +24,21 @@ from tqdm import tqdm
 
 from corpus.dedup import ExactDeduplicator
 from corpus.executor import merge_stats, run_map_stage
-from corpus.extract import TrafilaturaExtractor
+from corpus.fetch import FetchConfig, fetch_links
+from corpus.fetch.cli import add_fetch_arguments, fetch_config_from_args
+from corpus.fetch.state import read_redirect_aliases
+from corpus.extract import Extractor
 from corpus.filters import LengthFilter
 from corpus.join import LinkJoin
 from corpus.langid import LanguageConfig, LanguageFilter
 from corpus.links import LinkHarvester, LinkRules, read_links, write_links
 from corpus.manifest import write_json_atomic
 from corpus.publish import print_summary, publish
+from corpus.reddit_api import LISTINGS, TIME_FILTERS, RedditApiConfig, harvest_api
 from corpus.reddit_dumps import expand_inputs, read_submissions
 from corpus.shards import file_sha256
 from corpus.steps import StepStats, run_steps
+from corpus.urls import url_key
 from corpus.warc import read_warc
 from pipelines.cli import default_workers, setup_logging
 
@@ -48,6 +60,18 @@ class WebTextConfig:
     keep_wikipedia: bool = False
     blocked_domains: list[str] = field(default_factory=list)
     links_only: bool = False
+    # The live Reddit API (praw); used when `subreddits` is not empty.
+    subreddits: list[str] = field(default_factory=list)
+    listings: tuple[str, ...] = ("top",)
+    time_filter: str = "all"
+    limit: int | None = None            # submissions per subreddit and listing
+    since: int | None = None            # unix seconds; submissions created before are skipped
+    until: int | None = None
+    praw_site: str | None = None        # praw.ini section with the credentials
+    reddit_api_url: str | None = None   # another endpoint than Reddit's (a mirror, a test server)
+    # Fetching the links' pages into <output>/_fetch/ (else `pages` are read as they are).
+    fetch: bool = False
+    fetch_config: FetchConfig = field(default_factory=FetchConfig)
     languages: tuple[str, ...] = ("en",)
     min_lang_score: float = 0.65
     min_words: int = 50
@@ -57,30 +81,70 @@ class WebTextConfig:
         # Underscore: Parquet tools (pyarrow datasets, Spark, the trainer) skip it as non-data.
         return Path(self.output) / "_links" / "links.parquet"
 
+    def fetch_dir(self) -> Path:
+        return Path(self.output) / "_fetch"
 
-def harvest_links(config: WebTextConfig) -> list[StepStats]:
-    """Read the dumps, apply the link rules and write the links table; returns the counters."""
+    def reddit_api_config(self) -> RedditApiConfig:
+        return RedditApiConfig(subreddits=self.subreddits, listings=self.listings, time_filter=self.time_filter,
+                               limit=self.limit, since=self.since, until=self.until, site_name=self.praw_site,
+                               api_url=self.reddit_api_url)
+
+
+def harvest_links(config: WebTextConfig) -> tuple[list[StepStats], list[str]]:
+    """Read the dumps and/or the live API, apply the link rules and write the links table.
+
+    Returns the counters and the submission files read (dumps, and the API harvest's JSONL).
+    """
+    api_stats: list[StepStats] = []
+    inputs = expand_inputs(config.dumps) if config.dumps else []
+    if config.subreddits:
+        api = harvest_api(config.reddit_api_config(), Path(config.output) / "_reddit_api")
+        api_stats.append(api.stats)
+        inputs.append(str(api.path))
+    if not inputs:
+        raise ValueError("no submissions to harvest: give --dump and/or --subreddit")
     rules = LinkRules(min_karma=config.min_karma, karma_mode=config.karma_mode,
                       drop_over_18=not config.keep_over_18, drop_wikipedia=not config.keep_wikipedia,
                       domain_blocklist=frozenset(d.lower() for d in config.blocked_domains))
     read_stats = StepStats("read_submissions")
     harvester = LinkHarvester(rules)
-    subs = read_submissions(expand_inputs(config.dumps), read_stats)
+    subs = read_submissions(inputs, read_stats)
     harvester.add(tqdm(subs, desc="submissions", unit="sub"))
     links = harvester.links()
     write_links(links, config.links_path())
-    stats = [read_stats, harvester.rule_stats, harvester.karma_stats]
+    stats = api_stats + [read_stats, harvester.rule_stats, harvester.karma_stats]
     write_json_atomic(config.links_path().with_name("links_stats.json"), [s.to_dict() for s in stats])
     log.info("%d links with karma >= %d written to %s", len(links), config.min_karma, config.links_path())
-    return stats
+    return stats, inputs
+
+
+def fetch_pages(config: WebTextConfig) -> tuple[StepStats, list[str]]:
+    """Fetch every harvested link into WARC files under `<output>/_fetch/` (resumable).
+
+    Returns the fetch step's counters (each link fetched, or dropped under its failure reason)
+    and the finished WARC files.
+    """
+    urls = [link.url for link in read_links(config.links_path()).values()]
+    report = fetch_links(urls, config.fetch_dir(), config.fetch_config)
+    return report.stats, [str(p) for p in report.warc_files]
+
+
+def links_with_redirects(config: WebTextConfig) -> dict:
+    """The links by URL key, plus the final URL of every link the fetcher reached by redirects."""
+    links = read_links(config.links_path())
+    for final_url, link_url in read_redirect_aliases(config.fetch_dir()).items():
+        final_key, link_key = url_key(final_url), url_key(link_url)
+        if final_key and link_key in links and final_key not in links:
+            links[final_key] = links[link_key]
+    return links
 
 
 def map_pages(config: WebTextConfig, path: str):
     """The per-file part of the recipe: one WARC of fetched pages through every map step."""
     read_stats = StepStats("read_warc")
     steps = [
-        LinkJoin(read_links(config.links_path())),
-        TrafilaturaExtractor(),
+        LinkJoin(links_with_redirects(config)),
+        Extractor(),
         LanguageFilter(LanguageConfig(config.languages, config.min_lang_score)),
         LengthFilter(config.min_words, config.max_words),
     ]
@@ -90,29 +154,46 @@ def map_pages(config: WebTextConfig, path: str):
 
 def run(config: WebTextConfig) -> dict | None:
     out = Path(config.output)
-    link_stats = harvest_links(config)
+    link_stats, submission_files = harvest_links(config)
     if config.links_only:
         return None
-    pages = expand_inputs(config.pages)
-    fingerprint = {k: v for k, v in asdict(config).items() if k not in ("pages", "output", "workers")}
+    pages = expand_inputs(config.pages) if config.pages else []
+    if config.fetch:
+        fetch_stats, fetched = fetch_pages(config)
+        link_stats.append(fetch_stats)
+        pages = fetched + pages
+    # What the parts depend on: not where pages came from, nor how politely they were fetched.
+    ignored = ("pages", "output", "workers", "fetch_config", "praw_site", "reddit_api_url")
+    fingerprint = {k: v for k, v in asdict(config).items() if k not in ignored}
     fingerprint["links_sha256"] = file_sha256(config.links_path())
     parts = run_map_stage(partial(map_pages, config), pages, out / "_work", config.workers,
                           desc="WARC files", fingerprint=fingerprint)
     dedup = ExactDeduplicator()
     rows = dedup([f for p in parts for f in p.files])
-    return publish(rows, out, "build_webtext", expand_inputs(config.dumps) + pages, asdict(config),
+    return publish(rows, out, "build_webtext", submission_files + pages, asdict(config),
                    steps=lambda: link_stats + merge_stats(parts) + [dedup.stats],
                    extra={"links": str(config.links_path())})
+
+
+def unix_time(value: str) -> int:
+    """A date (YYYY-MM-DD, UTC) or unix seconds, as unix seconds."""
+    if value.isdigit():
+        return int(value)
+    try:
+        return int(datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=timezone.utc).timestamp())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD) or unix time: {value!r}") from None
 
 
 def parse_args(argv: list[str] | None = None) -> WebTextConfig:
     d = WebTextConfig()
     p = argparse.ArgumentParser(prog="python -m pipelines.build_webtext", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--dump", nargs="+", default=d.dumps, metavar="PATH|GLOB",
-                   help="Pushshift submission dumps: RS_*.zst, .jsonl, .jsonl.gz (default: the sample)")
-    p.add_argument("--pages", nargs="+", default=d.pages, metavar="WARC",
-                   help="WARC files of already-fetched pages (default: the sample)")
+    p.add_argument("--dump", nargs="+", default=None, metavar="PATH|GLOB",
+                   help="Pushshift submission dumps: RS_*.zst, .jsonl, .jsonl.gz (default: the sample, "
+                        "unless --subreddit is given)")
+    p.add_argument("--pages", nargs="+", default=None, metavar="WARC",
+                   help="WARC files of already-fetched pages (default: the sample, unless --fetch is given)")
     p.add_argument("--output", default=d.output, help=f"output folder (default {d.output})")
     p.add_argument("--workers", type=int, default=d.workers, help="processes (default: cores)")
     p.add_argument("--min-karma", type=int, default=d.min_karma, help="GPT-2: 3")
@@ -124,6 +205,19 @@ def parse_args(argv: list[str] | None = None) -> WebTextConfig:
     p.add_argument("--block-domain", nargs="*", default=d.blocked_domains, dest="blocked_domains",
                    metavar="DOMAIN", help="registered domains or hosts to drop")
     p.add_argument("--links-only", action="store_true", help="stop after writing the links table")
+    api = p.add_argument_group("live Reddit API (credentials: praw.ini or praw_client_id/praw_client_secret)")
+    api.add_argument("--subreddit", nargs="+", default=[], metavar="NAME", help="harvest these subreddits")
+    api.add_argument("--listing", nargs="+", choices=LISTINGS, default=list(d.listings), help="default: top")
+    api.add_argument("--time-filter", choices=TIME_FILTERS, default=d.time_filter, help="for top (default all)")
+    api.add_argument("--limit", type=int, default=None, metavar="N", help="submissions per subreddit and listing")
+    api.add_argument("--since", type=unix_time, default=None, metavar="DATE",
+                     help="skip submissions created before (YYYY-MM-DD or unix seconds, UTC)")
+    api.add_argument("--until", type=unix_time, default=None, metavar="DATE", help="... or at/after this")
+    api.add_argument("--praw-site", default=None, metavar="SECTION", help="praw.ini section to use")
+    api.add_argument("--reddit-api-url", default=None, metavar="URL", help="another API endpoint (mirror, test server)")
+    p.add_argument("--fetch", action="store_true",
+                   help="fetch the links' pages into <output>/_fetch/ (robots.txt, SSRF guard, resumable)")
+    add_fetch_arguments(p)
     p.add_argument("--languages", nargs="+", default=list(d.languages), help="lid.176 codes to keep")
     p.add_argument("--min-lang-score", type=float, default=d.min_lang_score)
     p.add_argument("--min-words", type=int, default=d.min_words)
@@ -131,11 +225,17 @@ def parse_args(argv: list[str] | None = None) -> WebTextConfig:
     p.add_argument("-v", "--verbose", action="store_true")
     a = p.parse_args(argv)
     setup_logging(a.verbose)
-    return WebTextConfig(dumps=a.dump, pages=a.pages, output=a.output, workers=a.workers,
+    # The samples are the defaults only where no real source is named.
+    dumps = a.dump if a.dump is not None else ([] if a.subreddit else d.dumps)
+    pages = a.pages if a.pages is not None else ([] if a.fetch else d.pages)
+    return WebTextConfig(dumps=dumps, pages=pages, output=a.output, workers=a.workers,
                          min_karma=a.min_karma, karma_mode=a.karma_mode, keep_over_18=a.keep_over_18,
                          keep_wikipedia=a.keep_wikipedia, blocked_domains=a.blocked_domains,
                          links_only=a.links_only, languages=tuple(a.languages),
-                         min_lang_score=a.min_lang_score, min_words=a.min_words, max_words=a.max_words)
+                         min_lang_score=a.min_lang_score, min_words=a.min_words, max_words=a.max_words,
+                         subreddits=a.subreddit, listings=tuple(a.listing), time_filter=a.time_filter,
+                         limit=a.limit, since=a.since, until=a.until, praw_site=a.praw_site,
+                         reddit_api_url=a.reddit_api_url, fetch=a.fetch, fetch_config=fetch_config_from_args(a))
 
 
 def main(argv: list[str] | None = None) -> None:

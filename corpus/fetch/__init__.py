@@ -1,0 +1,15 @@
+"""The page fetcher: links -> WARC files, politely (robots.txt, per-host limits) and safely (SSRF guard).
+
+Modules, one idea each: `config` (settings), `safety` (the SSRF guard), `robots` (robots.txt),
+`politeness` (per-host scheduling), `fetcher` (one page: redirects, retries, limits),
+`warc_writer` (WARC/1.1 output), `journal` and `state` (logs and resume), `failures` (reasons),
+`crawl` (the whole run), `cli` (command-line flags).
+"""
+
+from corpus.fetch.config import DEFAULT_USER_AGENT, FetchConfig
+from corpus.fetch.crawl import FetchReport, fetch_links
+from corpus.fetch.failures import PERMANENT, TRANSIENT, Failure
+from corpus.fetch.state import FetchState
+
+__all__ = ["DEFAULT_USER_AGENT", "FetchConfig", "FetchReport", "FetchState", "Failure", "PERMANENT",
+           "TRANSIENT", "fetch_links"]

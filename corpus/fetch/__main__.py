@@ -1,0 +1,48 @@
+"""Fetch links into WARC files on their own (build_webtext does this too, with `--fetch`).
+
+    python -m corpus.fetch --links out/webtext/_links/links.parquet --output out/webtext/_fetch
+    python -m corpus.fetch --urls urls.txt --output fetched/ --concurrency 128
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from corpus.fetch.cli import add_fetch_arguments, fetch_config_from_args
+from corpus.fetch.crawl import fetch_links
+
+
+def read_url_list(links: str | None, urls: str | None) -> list[str]:
+    """Links from a links Parquet table (its `url` column) or a text file, one URL a line."""
+    if links:
+        import pyarrow.parquet as pq
+
+        return pq.read_table(links, columns=["url"]).column("url").to_pylist()
+    assert urls is not None
+    return [line.strip() for line in Path(urls).read_text().splitlines() if line.strip() and not line.startswith("#")]
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m corpus.fetch", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--links", help="a links Parquet table (build_webtext's _links/links.parquet)")
+    src.add_argument("--urls", help="a text file with one URL a line")
+    p.add_argument("--output", required=True, help="folder for the WARC files and the fetch logs")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("-v", "--verbose", action="store_true")
+    add_fetch_arguments(p)
+    a = p.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if a.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    report = fetch_links(read_url_list(a.links, a.urls), a.output, fetch_config_from_args(a, not a.no_progress))
+    s = report.stats
+    drops = ", ".join(f"{r}={n}" for r, n in sorted(s.dropped.items(), key=lambda kv: -kv[1]))
+    print(f"fetch: {s.n_in} links, {s.n_out} fetched ({report.fetched_now} this run), {drops or 'no failures'}")
+    print(f"WARC files: {len(report.warc_files)} in {a.output}")
+
+
+if __name__ == "__main__":
+    main()
