@@ -27,11 +27,12 @@ def text_hash(text: str) -> bytes:
 
 
 class ExactDeduplicator:
-    """Keeps one document per normalised text: the one with the smallest id.
+    """Keeps one document per normalised text: the highest quality score, then the smallest id.
 
-    Two passes over the parts: the first finds each text's keeper (16 bytes of hash and the id
-    per distinct text in memory), the second streams the rows and yields the keepers. Choosing
-    by id, not by position, makes the result independent of input order and worker count.
+    Two passes over the parts: the first finds each text's keeper (16 bytes of hash, the score
+    and the id per distinct text in memory), the second streams the rows and yields the keepers.
+    Choosing by score and id, not by position, makes the result independent of input order and
+    worker count, and agrees with fuzzy dedup's rule, so the two never drop both copies.
     """
 
     name = "exact_dedup"
@@ -40,12 +41,15 @@ class ExactDeduplicator:
         self.stats = StepStats(self.name)
 
     def __call__(self, parts: Sequence[Path]) -> Iterator[dict[str, Any]]:
-        keeper: dict[bytes, str] = {}
-        for batch in iter_batches(parts, columns=["id", "text"]):
-            for doc_id, text in zip(batch.column("id").to_pylist(), batch.column("text").to_pylist()):
+        best: dict[bytes, tuple[float, str]] = {}
+        for batch in iter_batches(parts, columns=["id", "text", "quality_score"]):
+            for doc_id, text, score in zip(*(batch.column(c).to_pylist() for c in ("id", "text", "quality_score"))):
                 h = text_hash(text)
-                if h not in keeper or doc_id < keeper[h]:
-                    keeper[h] = doc_id
+                rank = (-(score if score is not None else -1.0), doc_id)  # a missing score ranks lowest
+                if h not in best or rank < best[h]:
+                    best[h] = rank
+        keeper = {h: rank[1] for h, rank in best.items()}
+        del best
         emitted: set[str] = set()
         for batch in iter_batches(parts):
             for row in batch.to_pylist():

@@ -118,3 +118,21 @@ def merge_stats(results: Sequence[PartResult]) -> list[StepStats]:
         for s in result.stats:
             merged.setdefault(s.name, StepStats(s.name)).merge(s)
     return list(merged.values())
+
+
+def run_file_stage(fn: Callable[[Path, Path], Any], pairs: Sequence[tuple[Path, Path]], workers: int = 1,
+                   desc: str = "files") -> None:
+    """Run `fn(src, dst)` for every pair whose `dst` does not exist yet, in a process pool.
+
+    For stages whose output is one file per input file, written atomically by `fn`: an existing
+    output is a finished one, so a rerun does only what is missing.
+    """
+    todo = [(s, d) for s, d in pairs if not Path(d).exists()]
+    if workers <= 1 or len(todo) <= 1:
+        for src, dst in tqdm(todo, desc=desc, unit="file", disable=len(todo) <= 1):
+            fn(src, dst)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(fn, s, d) for s, d in todo]
+        for fut in tqdm(as_completed(futures), total=len(futures), desc=desc, unit="file"):
+            fut.result()

@@ -1,4 +1,12 @@
-"""GPT-3's Common Crawl path: WARC -> URL filter -> text -> language -> heuristics -> PII -> dedup -> shards.
+"""GPT-3's Common Crawl path, read top to bottom:
+
+  1. map (per WARC or byte range, in parallel): read -> URL filter -> extract -> language ->
+     Gopher / C4 / FineWeb rules -> PII
+  2. quality classifier: the given model, or one trained on WebText vs the raw extracted crawl
+  3. map (per part): quality score, kept by GPT-3's Pareto rule; MinHash signatures
+  4. global: near-duplicate clusters, within the crawl and against WebText
+  5. global: benchmark 13-grams seen in more than 10 documents (decontamination)
+  6. stream: exact dedup -> near-duplicate filter -> decontamination -> shards, manifest, report
 
     python -m pipelines.clean_commoncrawl                       # the shipped sample
     python -m pipelines.clean_commoncrawl --input 'crawl/*.warc.gz' --output out/cc --workers 8
@@ -13,14 +21,21 @@ from functools import partial
 from pathlib import Path
 
 from corpus.cleaning import CleaningConfig, cleaning_steps
+from corpus.decontaminate import (BenchmarkIndex, Decontaminator, count_ngram_documents_in_parts,
+                                  frequent_ngrams)
 from corpus.dedup import ExactDeduplicator
-from corpus.executor import merge_stats, run_map_stage
+from corpus.executor import merge_stats, part_key, run_file_stage, run_map_stage
 from corpus.extract import ENGINES, ExtractionConfig
 from corpus.filters.url import URLFilter, load_domain_list
+from corpus.fuzzy_dedup import (PRESETS, SIGNATURES_DIR, find_near_duplicates, reference_signature_files,
+                                write_signatures)
 from corpus.inputs import COMMONCRAWL_BASE_URL, expand_inputs, split_inputs
 from corpus.langid import LanguageConfig
 from corpus.publish import print_summary, publish
-from corpus.shards import iter_rows
+from corpus.quality import QualityConfig, QualityScorer
+from corpus.quality_stage import ensure_quality_model
+from corpus.raw_tap import RawTextTap
+from corpus.shards import file_sha256, iter_rows, row_document, shard_paths
 from corpus.steps import StepStats, run_steps
 from corpus.warc import read_warc
 from pipelines.cli import default_workers, setup_logging
@@ -40,36 +55,108 @@ class CleanConfig:
     split_mb: int = 256  # large local .warc.gz files are read as ranges of this size, in parallel
     url_blocklist: str | None = None
     cleaning: CleaningConfig = field(default_factory=CleaningConfig)
+    quality_filter: bool = True
+    quality_model: str | None = None  # None: train one on `quality_positive` vs the raw crawl
+    quality_positive: list[str] = field(default_factory=lambda: ["data/shards/webtext"])
+    quality_mode: str = "pareto"
+    pareto_alpha: float = 9.0
+    quality_threshold: float = 0.5
     dedup: bool = True
+    dedup_preset: str = "fineweb"
+    dedup_against: list[str] = field(default_factory=lambda: ["data/shards/webtext"])
+    decontaminate: list[str] = field(default_factory=list)
 
 
-def map_warc(config: CleanConfig, path: str):
-    """The per-file part of the recipe: every document of one WARC, through every map step."""
+def map_warc(config: CleanConfig, work: Path, path: str):
+    """Stage 1, per input: every document of one WARC (or byte range) through the map steps."""
     read_stats = StepStats("read_warc")
     blocked = load_domain_list(config.url_blocklist) if config.url_blocklist else frozenset()
     steps = [URLFilter(blocked)] + cleaning_steps(config.cleaning)
+    # Right after extraction, keep some unfiltered text: the classifier's negatives (GPT-3).
+    steps.insert(2, RawTextTap(work / "raw" / part_key(path)))
     docs = run_steps(read_warc(path, SOURCE, read_stats), steps)
     return docs, [read_stats] + [s.stats for s in steps]
 
 
+def score_part(quality: QualityConfig, path: str):
+    """Stage 3, per part: quality score and keep-or-drop by the Pareto rule."""
+    scorer = QualityScorer(quality)
+    return scorer(row_document(row) for row in iter_rows([Path(path)])), [scorer.stats]
+
+
+def signatures_of(preset: str, src: Path, dst: Path) -> None:
+    write_signatures([src], dst, PRESETS[preset].minhash)
+
+
 def _map_parameters(config: CleanConfig) -> dict:
-    """What the parts depend on: everything but where they go and how many processes make them."""
-    return {k: v for k, v in asdict(config).items() if k not in ("inputs", "output", "workers", "base_url", "split_mb")}
+    """What stage-1 parts depend on: the cleaning settings, not where or how fast they run."""
+    return {"url_blocklist": config.url_blocklist, "cleaning": asdict(config.cleaning)}
 
 
 def run(config: CleanConfig) -> dict:
     inputs = expand_inputs(config.inputs, config.base_url)
     out = Path(config.output)
+    work = out / "_work"
     tasks = split_inputs(inputs, config.split_mb << 20)
     log.info("cleaning %d WARC file(s) (%d tasks) with %d worker(s) into %s",
              len(inputs), len(tasks), config.workers, out)
-    parts = run_map_stage(partial(map_warc, config), tasks, out / "_work", config.workers,
+
+    # 1. Extract and filter every input.
+    parts = run_map_stage(partial(map_warc, config, work), tasks, work / "clean", config.workers,
                           desc="WARC files", fingerprint=_map_parameters(config))
-    part_files = [f for p in parts for f in p.files]
-    global_steps = [ExactDeduplicator()] if config.dedup else []
-    rows = global_steps[0](part_files) if global_steps else iter_rows(part_files)
-    return publish(rows, out, "clean_commoncrawl", inputs, asdict(config),
-                   steps=lambda: merge_stats(parts) + [s.stats for s in global_steps])
+    files = [f for p in parts for f in p.files]
+    stages = [merge_stats(parts)]
+
+    # 2-3. Score with the quality classifier, keep by GPT-3's rule.
+    model = None
+    if config.quality_filter:
+        model = ensure_quality_model(config.quality_model, config.quality_positive, work / "raw",
+                                     work / "quality")
+    if model is not None:
+        quality = QualityConfig(str(model), config.quality_mode, config.pareto_alpha, config.quality_threshold)
+        scored = run_map_stage(partial(score_part, quality), [str(f) for f in files], work / "scored",
+                               config.workers, desc="quality",
+                               fingerprint={**asdict(quality), "model_sha256": file_sha256(model),
+                                            "parts": _map_parameters(config)})
+        files = [f for p in scored for f in p.files]
+        stages.append(merge_stats(scored))
+
+    # 4. Near-duplicates, within the crawl and against the reference corpora (WebText).
+    near = None
+    if config.dedup:
+        preset = PRESETS[config.dedup_preset]
+        sig_dir = work / "signatures" / config.dedup_preset
+        pairs = [(f, sig_dir / f"{part_key(str(f))}.parquet") for f in files]
+        run_file_stage(partial(signatures_of, config.dedup_preset), pairs, config.workers, desc="MinHash")
+        references = [f for d in config.dedup_against if Path(d).exists() and shard_paths(d)
+                      for f in reference_signature_files(d, preset.minhash, work / "reference" / part_key(d))]
+        near = find_near_duplicates([dst for _, dst in pairs], preset, references)
+
+    # 5. Benchmark 13-grams, and which of them are too common to mean contamination.
+    decontaminator = None
+    if config.decontaminate:
+        index = BenchmarkIndex.from_files(config.decontaminate)
+        counts = count_ngram_documents_in_parts(files, index, skip=near.drop_ids if near else frozenset())
+        decontaminator = Decontaminator(index, frequent_ngrams(counts))
+
+    # 6. Stream the survivors into the final shards.
+    exact = ExactDeduplicator() if config.dedup else None
+    near_filter = near.filter() if near else None
+    rows = exact(files) if exact else iter_rows(files)
+    if near_filter:
+        rows = near_filter.filter_rows(rows)
+    if decontaminator:
+        rows = decontaminator.filter_rows(rows)
+    global_steps = [s for s in (exact, near_filter, decontaminator) if s is not None]
+    manifest = publish(
+        rows, out, "clean_commoncrawl", inputs, asdict(config),
+        steps=lambda: [s for stage in stages for s in stage] + [s.stats for s in global_steps],
+        extra={"quality_model": str(model) if model else None,
+               "fuzzy_dedup": near.to_report() if near else None})
+    # Signatures of what was kept, for other runs' --dedup-against.
+    write_signatures(shard_paths(out), out / SIGNATURES_DIR / "signatures-00000.parquet",
+                     PRESETS[config.dedup_preset].minhash)
+    return manifest
 
 
 def parse_args(argv: list[str] | None = None) -> CleanConfig:
@@ -94,7 +181,22 @@ def parse_args(argv: list[str] | None = None) -> CleanConfig:
     p.add_argument("--url-blocklist", metavar="FILE", help="domains to drop, one per line")
     p.add_argument("--no-heuristics", action="store_true", help="skip the Gopher, C4 and FineWeb rules")
     p.add_argument("--no-pii", action="store_true", help="keep e-mail and IP addresses as they are")
-    p.add_argument("--no-dedup", action="store_true", help="skip de-duplication")
+    p.add_argument("--quality-model", metavar="PATH", help="fastText quality classifier "
+                   "(default: train one on --quality-positive vs the raw crawl text, as GPT-3 did)")
+    p.add_argument("--quality-positive", nargs="*", default=d.quality_positive, metavar="DIR",
+                   help="shards of high-quality text to train the classifier on")
+    p.add_argument("--quality-mode", choices=["pareto", "threshold", "score"], default=d.quality_mode,
+                   help="keep by GPT-3's Pareto rule, by a threshold, or only score")
+    p.add_argument("--pareto-alpha", type=float, default=d.pareto_alpha)
+    p.add_argument("--quality-threshold", type=float, default=d.quality_threshold)
+    p.add_argument("--no-quality-filter", action="store_true", help="skip the quality classifier")
+    p.add_argument("--dedup-preset", choices=sorted(PRESETS), default=d.dedup_preset,
+                   help="MinHash LSH settings (fineweb: 14x8 bands, gpt3: 10 hashes, openwebtext)")
+    p.add_argument("--dedup-against", nargs="*", default=d.dedup_against, metavar="DIR",
+                   help="remove near-duplicates of these corpora (their shards or _signatures/)")
+    p.add_argument("--decontaminate", nargs="*", default=d.decontaminate, metavar="FILE",
+                   help="benchmark JSONL files whose 13-grams are cut out (GPT-3's rule)")
+    p.add_argument("--no-dedup", action="store_true", help="skip exact and fuzzy de-duplication")
     p.add_argument("-v", "--verbose", action="store_true")
     a = p.parse_args(argv)
     setup_logging(a.verbose)
@@ -103,9 +205,12 @@ def parse_args(argv: list[str] | None = None) -> CleanConfig:
         language=LanguageConfig(tuple(a.languages), a.min_lang_score),
         min_words=a.min_words, max_words=a.max_words,
         heuristics=not a.no_heuristics, anonymize_pii=not a.no_pii)
-    return CleanConfig(inputs=a.input, output=a.output, workers=a.workers, base_url=a.base_url,
-                       split_mb=a.split_mb, url_blocklist=a.url_blocklist,
-                       cleaning=cleaning, dedup=not a.no_dedup)
+    return CleanConfig(
+        inputs=a.input, output=a.output, workers=a.workers, base_url=a.base_url, split_mb=a.split_mb,
+        url_blocklist=a.url_blocklist, cleaning=cleaning, quality_filter=not a.no_quality_filter,
+        quality_model=a.quality_model, quality_positive=a.quality_positive, quality_mode=a.quality_mode,
+        pareto_alpha=a.pareto_alpha, quality_threshold=a.quality_threshold, dedup=not a.no_dedup,
+        dedup_preset=a.dedup_preset, dedup_against=a.dedup_against, decontaminate=a.decontaminate)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -9,7 +9,9 @@ from pipelines import clean_commoncrawl
 
 
 def test_clean_commoncrawl_on_the_sample(tmp_path):
-    config = clean_commoncrawl.CleanConfig(output=str(tmp_path / "cc"), workers=2)
+    # No WebText next to it: no classifier to train, nothing to dedup against (see test_pipelines).
+    config = clean_commoncrawl.CleanConfig(output=str(tmp_path / "cc"), workers=2,
+                                           quality_positive=[], dedup_against=[])
     manifest = clean_commoncrawl.run(config)
     steps = {s["name"]: s for s in manifest["steps"]}
     for s in manifest["steps"]:

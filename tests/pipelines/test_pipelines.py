@@ -105,7 +105,8 @@ def test_clean_commoncrawl_end_to_end(make_warc, make_article, tmp_path):
     make_warc(pages[5:], name="cc-2.warc.gz", tail=b"\x1f\x8b\x08garbage")
     config = clean_commoncrawl.CleanConfig(inputs=[str(tmp_path / "cc-*.warc.gz")],
                                            output=str(tmp_path / "cc"), workers=2,
-                                           cleaning=CleaningConfig(min_words=20))
+                                           cleaning=CleaningConfig(min_words=20),
+                                           quality_positive=[], dedup_against=[])
     manifest = clean_commoncrawl.run(config)
     out = tmp_path / "cc"
     assert_manifest_adds_up(out)
