@@ -115,6 +115,22 @@ def histogram_svg(values: Sequence[float], bins: int = 30, log_x: bool = False,
     return f'<svg width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">{bars}{axis}</svg>'
 
 
+def fuzzy_dedup_html(summary: dict[str, Any] | None) -> str:
+    """Cluster sizes and a few removed pairs of the near-duplicate stage."""
+    if not summary:
+        return "<p>Near-duplicate removal did not run.</p>"
+    sizes = "".join(f'<tr><td class="num">{k}</td><td class="num">{v:,}</td></tr>'
+                    for k, v in summary["cluster_sizes"].items())
+    pairs = "".join(
+        f'<tr><td>{html.escape(e["reason"])}</td><td><code>{html.escape(e["removed"])}</code></td>'
+        f'<td><code>{html.escape(e.get("kept") or e.get("reference") or "")}</code></td>'
+        f'<td class="num">{e["jaccard"]:.2f}</td></tr>' for e in summary["examples"])
+    params = html.escape(", ".join(f"{k}={v}" for k, v in summary["parameters"].items() if k != "reference_files"))
+    return (f"<p>{params}</p><table><tr><th>cluster size</th><th>clusters</th></tr>{sizes}</table>"
+            "<h3>Removed pairs (ids; estimated Jaccard)</h3><table><tr><th>reason</th><th>removed</th>"
+            f"<th>kept / reference</th><th>J</th></tr>{pairs}</table>")
+
+
 def write_report(out_dir: Path, manifest: dict[str, Any], steps: Sequence[StepStats],
                  shard_files: Sequence[Path], n_samples: int = 5, seed: int = 0) -> Path:
     """Write `report.html`: funnel, drop reasons with examples, histograms, sampled kept documents."""
@@ -138,6 +154,7 @@ def write_report(out_dir: Path, manifest: dict[str, Any], steps: Sequence[StepSt
 <h2>Funnel</h2>{funnel_html(manifest["steps"])}
 <h2>Words per kept document</h2>{histogram_svg(n_words, log_x=True, label="words (log scale)")}
 <h2>Scores of every document scored</h2>{score_histograms_html(steps)}
+<h2>Near-duplicates</h2>{fuzzy_dedup_html(manifest.get("fuzzy_dedup"))}
 <h2>Dropped documents, by step and reason</h2>{examples_html(steps)}
 <h2>Sample of kept documents</h2>{samples}
 </body></html>"""

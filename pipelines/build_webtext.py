@@ -1,4 +1,11 @@
-"""GPT-2's WebText path: Reddit links with karma >= 3 -> pages -> text -> filters -> exact dedup -> shards.
+"""GPT-2's WebText path, read top to bottom:
+
+  1. links: Reddit submissions (dumps and/or the live API) -> karma >= 3 and the link rules
+  2. pages: fetched into WARC (--fetch), or WARC files of pages fetched before (--pages)
+  3. map (per WARC, in parallel): join with the links -> extract -> language -> Gopher / C4 /
+     FineWeb rules -> PII
+  4. global: exact and near-duplicate dedup (OpenWebText: MinHash LSH at 0.5), decontamination
+  5. shards, manifest, report, and the MinHash signatures Common Crawl is deduplicated against
 
     python -m pipelines.build_webtext                      # the shipped sample dump and pages
     python -m pipelines.build_webtext --dump 'dumps/RS_2017-*.zst' --links-only --output out/webtext
@@ -22,15 +29,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from corpus.dedup import ExactDeduplicator
+from corpus.cleaning import CleaningConfig, cleaning_steps
 from corpus.executor import merge_stats, run_map_stage
 from corpus.fetch import FetchConfig, fetch_links
 from corpus.fetch.cli import add_fetch_arguments, fetch_config_from_args
 from corpus.fetch.state import read_redirect_aliases
-from corpus.extract import Extractor
-from corpus.filters import LengthFilter
+from corpus.fuzzy_dedup import PRESETS
+from corpus.global_stage import GlobalConfig, run_global_stage, write_output_signatures
 from corpus.join import LinkJoin
-from corpus.langid import LanguageConfig, LanguageFilter
 from corpus.links import LinkHarvester, LinkRules, read_links, write_links
 from corpus.manifest import write_json_atomic
 from corpus.publish import print_summary, publish
@@ -40,7 +46,7 @@ from corpus.shards import file_sha256
 from corpus.steps import StepStats, run_steps
 from corpus.urls import url_key
 from corpus.warc import read_warc
-from pipelines.cli import default_workers, setup_logging
+from pipelines.cli import add_cleaning_arguments, cleaning_config_from_args, default_workers, setup_logging
 
 log = logging.getLogger("build_webtext")
 SOURCE = "webtext"
@@ -72,10 +78,10 @@ class WebTextConfig:
     # Fetching the links' pages into <output>/_fetch/ (else `pages` are read as they are).
     fetch: bool = False
     fetch_config: FetchConfig = field(default_factory=FetchConfig)
-    languages: tuple[str, ...] = ("en",)
-    min_lang_score: float = 0.65
-    min_words: int = 50
-    max_words: int = 100_000
+    cleaning: CleaningConfig = field(default_factory=CleaningConfig)
+    dedup: bool = True
+    dedup_preset: str = "openwebtext"  # 5-gram MinHash LSH at threshold 0.5, as OpenWebText did
+    decontaminate: list[str] = field(default_factory=list)
 
     def links_path(self) -> Path:
         # Underscore: Parquet tools (pyarrow datasets, Spark, the trainer) skip it as non-data.
@@ -142,12 +148,7 @@ def links_with_redirects(config: WebTextConfig) -> dict:
 def map_pages(config: WebTextConfig, path: str):
     """The per-file part of the recipe: one WARC of fetched pages through every map step."""
     read_stats = StepStats("read_warc")
-    steps = [
-        LinkJoin(links_with_redirects(config)),
-        Extractor(),
-        LanguageFilter(LanguageConfig(config.languages, config.min_lang_score)),
-        LengthFilter(config.min_words, config.max_words),
-    ]
+    steps = [LinkJoin(links_with_redirects(config))] + cleaning_steps(config.cleaning)
     docs = run_steps(read_warc(path, SOURCE, read_stats), steps)
     return docs, [read_stats] + [s.stats for s in steps]
 
@@ -163,16 +164,21 @@ def run(config: WebTextConfig) -> dict | None:
         link_stats.append(fetch_stats)
         pages = fetched + pages
     # What the parts depend on: not where pages came from, nor how politely they were fetched.
-    ignored = ("pages", "output", "workers", "fetch_config", "praw_site", "reddit_api_url")
+    ignored = ("pages", "output", "workers", "fetch_config", "praw_site", "reddit_api_url",
+               "dedup", "dedup_preset", "decontaminate")
     fingerprint = {k: v for k, v in asdict(config).items() if k not in ignored}
     fingerprint["links_sha256"] = file_sha256(config.links_path())
-    parts = run_map_stage(partial(map_pages, config), pages, out / "_work", config.workers,
+    work = out / "_work"
+    parts = run_map_stage(partial(map_pages, config), pages, work / "clean", config.workers,
                           desc="WARC files", fingerprint=fingerprint)
-    dedup = ExactDeduplicator()
-    rows = dedup([f for p in parts for f in p.files])
-    return publish(rows, out, "build_webtext", submission_files + pages, asdict(config),
-                   steps=lambda: link_stats + merge_stats(parts) + [dedup.stats],
-                   extra={"links": str(config.links_path())})
+    final = run_global_stage([f for p in parts for f in p.files],
+                             GlobalConfig(config.dedup, config.dedup_preset, [], config.decontaminate),
+                             work, config.workers)
+    manifest = publish(final.rows, out, "build_webtext", submission_files + pages, asdict(config),
+                       steps=lambda: link_stats + merge_stats(parts) + [s.stats for s in final.steps],
+                       extra={"links": str(config.links_path()), **final.extra})
+    write_output_signatures(out)
+    return manifest
 
 
 def unix_time(value: str) -> int:
@@ -218,10 +224,12 @@ def parse_args(argv: list[str] | None = None) -> WebTextConfig:
     p.add_argument("--fetch", action="store_true",
                    help="fetch the links' pages into <output>/_fetch/ (robots.txt, SSRF guard, resumable)")
     add_fetch_arguments(p)
-    p.add_argument("--languages", nargs="+", default=list(d.languages), help="lid.176 codes to keep")
-    p.add_argument("--min-lang-score", type=float, default=d.min_lang_score)
-    p.add_argument("--min-words", type=int, default=d.min_words)
-    p.add_argument("--max-words", type=int, default=d.max_words)
+    add_cleaning_arguments(p)
+    p.add_argument("--dedup-preset", choices=sorted(PRESETS), default=d.dedup_preset,
+                   help="MinHash LSH settings (openwebtext: threshold 0.5; fineweb: 14x8 bands; gpt3)")
+    p.add_argument("--no-dedup", action="store_true", help="skip exact and fuzzy de-duplication")
+    p.add_argument("--decontaminate", nargs="*", default=d.decontaminate, metavar="FILE",
+                   help="benchmark JSONL files whose 13-grams are cut out (GPT-3's rule)")
     p.add_argument("-v", "--verbose", action="store_true")
     a = p.parse_args(argv)
     setup_logging(a.verbose)
@@ -231,8 +239,8 @@ def parse_args(argv: list[str] | None = None) -> WebTextConfig:
     return WebTextConfig(dumps=dumps, pages=pages, output=a.output, workers=a.workers,
                          min_karma=a.min_karma, karma_mode=a.karma_mode, keep_over_18=a.keep_over_18,
                          keep_wikipedia=a.keep_wikipedia, blocked_domains=a.blocked_domains,
-                         links_only=a.links_only, languages=tuple(a.languages),
-                         min_lang_score=a.min_lang_score, min_words=a.min_words, max_words=a.max_words,
+                         links_only=a.links_only, cleaning=cleaning_config_from_args(a), dedup=not a.no_dedup,
+                         dedup_preset=a.dedup_preset, decontaminate=a.decontaminate,
                          subreddits=a.subreddit, listings=tuple(a.listing), time_filter=a.time_filter,
                          limit=a.limit, since=a.since, until=a.until, praw_site=a.praw_site,
                          reddit_api_url=a.reddit_api_url, fetch=a.fetch, fetch_config=fetch_config_from_args(a))

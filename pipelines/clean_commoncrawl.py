@@ -21,24 +21,19 @@ from functools import partial
 from pathlib import Path
 
 from corpus.cleaning import CleaningConfig, cleaning_steps
-from corpus.decontaminate import (BenchmarkIndex, Decontaminator, count_ngram_documents_in_parts,
-                                  frequent_ngrams)
-from corpus.dedup import ExactDeduplicator
-from corpus.executor import merge_stats, part_key, run_file_stage, run_map_stage
-from corpus.extract import ENGINES, ExtractionConfig
+from corpus.executor import merge_stats, part_key, run_map_stage
 from corpus.filters.url import URLFilter, load_domain_list
-from corpus.fuzzy_dedup import (PRESETS, SIGNATURES_DIR, find_near_duplicates, reference_signature_files,
-                                write_signatures)
+from corpus.fuzzy_dedup import PRESETS
+from corpus.global_stage import GlobalConfig, run_global_stage, write_output_signatures
 from corpus.inputs import COMMONCRAWL_BASE_URL, expand_inputs, split_inputs
-from corpus.langid import LanguageConfig
 from corpus.publish import print_summary, publish
 from corpus.quality import QualityConfig, QualityScorer
 from corpus.quality_stage import ensure_quality_model
 from corpus.raw_tap import RawTextTap
-from corpus.shards import file_sha256, iter_rows, row_document, shard_paths
+from corpus.shards import file_sha256, iter_rows, row_document
 from corpus.steps import StepStats, run_steps
 from corpus.warc import read_warc
-from pipelines.cli import default_workers, setup_logging
+from pipelines.cli import add_cleaning_arguments, cleaning_config_from_args, default_workers, setup_logging
 
 log = logging.getLogger("clean_commoncrawl")
 SOURCE = "commoncrawl"
@@ -84,10 +79,6 @@ def score_part(quality: QualityConfig, path: str):
     return scorer(row_document(row) for row in iter_rows([Path(path)])), [scorer.stats]
 
 
-def signatures_of(preset: str, src: Path, dst: Path) -> None:
-    write_signatures([src], dst, PRESETS[preset].minhash)
-
-
 def _map_parameters(config: CleanConfig) -> dict:
     """What stage-1 parts depend on: the cleaning settings, not where or how fast they run."""
     return {"url_blocklist": config.url_blocklist, "cleaning": asdict(config.cleaning)}
@@ -121,46 +112,20 @@ def run(config: CleanConfig) -> dict:
         files = [f for p in scored for f in p.files]
         stages.append(merge_stats(scored))
 
-    # 4. Near-duplicates, within the crawl and against the reference corpora (WebText).
-    near = None
-    if config.dedup:
-        preset = PRESETS[config.dedup_preset]
-        sig_dir = work / "signatures" / config.dedup_preset
-        pairs = [(f, sig_dir / f"{part_key(str(f))}.parquet") for f in files]
-        run_file_stage(partial(signatures_of, config.dedup_preset), pairs, config.workers, desc="MinHash")
-        references = [f for d in config.dedup_against if Path(d).exists() and shard_paths(d)
-                      for f in reference_signature_files(d, preset.minhash, work / "reference" / part_key(d))]
-        near = find_near_duplicates([dst for _, dst in pairs], preset, references)
-
-    # 5. Benchmark 13-grams, and which of them are too common to mean contamination.
-    decontaminator = None
-    if config.decontaminate:
-        index = BenchmarkIndex.from_files(config.decontaminate)
-        counts = count_ngram_documents_in_parts(files, index, skip=near.drop_ids if near else frozenset())
-        decontaminator = Decontaminator(index, frequent_ngrams(counts))
-
-    # 6. Stream the survivors into the final shards.
-    exact = ExactDeduplicator() if config.dedup else None
-    near_filter = near.filter() if near else None
-    rows = exact(files) if exact else iter_rows(files)
-    if near_filter:
-        rows = near_filter.filter_rows(rows)
-    if decontaminator:
-        rows = decontaminator.filter_rows(rows)
-    global_steps = [s for s in (exact, near_filter, decontaminator) if s is not None]
+    # 4-6. Near-duplicates (within the crawl and against WebText), benchmark 13-grams, exact
+    # duplicates: all global, applied to the stream of survivors as it goes into the shards.
+    final = run_global_stage(files, GlobalConfig(config.dedup, config.dedup_preset, config.dedup_against,
+                                                 config.decontaminate), work, config.workers)
     manifest = publish(
-        rows, out, "clean_commoncrawl", inputs, asdict(config),
-        steps=lambda: [s for stage in stages for s in stage] + [s.stats for s in global_steps],
-        extra={"quality_model": str(model) if model else None,
-               "fuzzy_dedup": near.to_report() if near else None})
-    # Signatures of what was kept, for other runs' --dedup-against.
-    write_signatures(shard_paths(out), out / SIGNATURES_DIR / "signatures-00000.parquet",
-                     PRESETS[config.dedup_preset].minhash)
+        final.rows, out, "clean_commoncrawl", inputs, asdict(config),
+        steps=lambda: [s for stage in stages for s in stage] + [s.stats for s in final.steps],
+        extra={"quality_model": str(model) if model else None, **final.extra})
+    write_output_signatures(out)
     return manifest
 
 
 def parse_args(argv: list[str] | None = None) -> CleanConfig:
-    d, dc, de = CleanConfig(), CleaningConfig(), ExtractionConfig()
+    d = CleanConfig()
     p = argparse.ArgumentParser(prog="python -m pipelines.clean_commoncrawl", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--input", nargs="+", default=d.inputs, metavar="PATH|GLOB",
@@ -171,16 +136,8 @@ def parse_args(argv: list[str] | None = None) -> CleanConfig:
     p.add_argument("--workers", type=int, default=d.workers, help="processes (default: cores)")
     p.add_argument("--split-mb", type=int, default=d.split_mb,
                    help="read local .warc.gz files larger than this as ranges, in parallel (0: never)")
-    p.add_argument("--extractor", choices=ENGINES, default=de.engine)
-    p.add_argument("--extraction-timeout", type=float, default=de.timeout_s,
-                   help="seconds per page before it is killed and dropped (0: no limit, in-process)")
-    p.add_argument("--languages", nargs="+", default=list(dc.language.languages), help="lid.176 codes to keep")
-    p.add_argument("--min-lang-score", type=float, default=dc.language.min_score)
-    p.add_argument("--min-words", type=int, default=dc.min_words)
-    p.add_argument("--max-words", type=int, default=dc.max_words)
+    add_cleaning_arguments(p)
     p.add_argument("--url-blocklist", metavar="FILE", help="domains to drop, one per line")
-    p.add_argument("--no-heuristics", action="store_true", help="skip the Gopher, C4 and FineWeb rules")
-    p.add_argument("--no-pii", action="store_true", help="keep e-mail and IP addresses as they are")
     p.add_argument("--quality-model", metavar="PATH", help="fastText quality classifier "
                    "(default: train one on --quality-positive vs the raw crawl text, as GPT-3 did)")
     p.add_argument("--quality-positive", nargs="*", default=d.quality_positive, metavar="DIR",
@@ -200,11 +157,7 @@ def parse_args(argv: list[str] | None = None) -> CleanConfig:
     p.add_argument("-v", "--verbose", action="store_true")
     a = p.parse_args(argv)
     setup_logging(a.verbose)
-    cleaning = CleaningConfig(
-        extraction=ExtractionConfig(engine=a.extractor, timeout_s=a.extraction_timeout),
-        language=LanguageConfig(tuple(a.languages), a.min_lang_score),
-        min_words=a.min_words, max_words=a.max_words,
-        heuristics=not a.no_heuristics, anonymize_pii=not a.no_pii)
+    cleaning = cleaning_config_from_args(a)
     return CleanConfig(
         inputs=a.input, output=a.output, workers=a.workers, base_url=a.base_url, split_mb=a.split_mb,
         url_blocklist=a.url_blocklist, cleaning=cleaning, quality_filter=not a.no_quality_filter,

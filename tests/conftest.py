@@ -88,3 +88,35 @@ def make_dump(tmp_path: Path) -> Callable[..., Path]:
 @pytest.fixture
 def make_article() -> Callable[[str, list[str]], str]:
     return article_html
+
+
+NOUNS = ("council harbour market farmer bridge river library teacher student engineer budget museum "
+         "garden orchard railway station festival bakery clinic doctor nurse painter novel theatre "
+         "village forest mountain valley lake island ferry lighthouse factory workshop tailor mayor "
+         "committee volunteer neighbour architect sculptor choir orchestra stadium bicycle tram road "
+         "school college archive chapel tower castle meadow vineyard harvest storm winter summer").split()
+VERBS = ("built repaired opened closed praised questioned visited painted described measured planned "
+         "funded delayed welcomed studied restored moved crossed protected designed").split()
+ADJECTIVES = ("old new quiet busy narrow wide famous modest bright dark ancient modern small large "
+              "careful generous patient curious local distant").split()
+
+
+def distinct_prose(i: int, paragraphs: int = 3, sentences: int = 5) -> list[str]:
+    """Grammatical, varied English for page `i`: pages share few 5-grams, so none are near-duplicates."""
+    import random
+
+    rng = random.Random(i)
+    out = []
+    for _ in range(paragraphs):
+        sents = []
+        for _ in range(sentences):
+            a, b = rng.sample(NOUNS, 2)
+            sents.append(f"The {rng.choice(ADJECTIVES)} {a} {rng.choice(VERBS)} the {rng.choice(ADJECTIVES)} "
+                         f"{b} of the {rng.choice(NOUNS)} with the {rng.choice(NOUNS)} and the {rng.choice(NOUNS)}.")
+        out.append(" ".join(sents))
+    return out
+
+
+@pytest.fixture
+def make_prose() -> Callable[[int], list[str]]:
+    return distinct_prose

@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pyarrow.parquet as pq
 from aiohttp import web
 
+from corpus.cleaning import CleaningConfig
 from corpus.fetch import FetchConfig
 from corpus.fetch.localserver import LocalServer
 from corpus.shards import shard_paths
@@ -94,7 +95,9 @@ def paragraphs(i: int) -> list[str]:
             f"district {i} needed a market close to home.",
             f"Engineers who surveyed shed {i} found the timber sound, but gutter {i} must be replaced before "
             f"winter. The council asked for a plan by spring, and neighbours asked for a study of parking and "
-            f"deliveries around quay {i} before any money was spent."]
+            f"deliveries around quay {i} before any money was spent.",
+            f"The mayor promised a public meeting about shed {i} in March. Plans and costs will be shown "
+            f"there, and residents of district {i} may comment until the end of April."]
 
 
 def test_fetch_then_extract_into_shards(make_dump, make_article, tmp_path):
@@ -123,7 +126,8 @@ def test_fetch_then_extract_into_shards(make_dump, make_article, tmp_path):
                  {"id": "closed", "url": f"{base}/members/8", "score": 30, "created_utc": 1500000000}]
         config = build_webtext.WebTextConfig(
             dumps=[str(make_dump(subs))], pages=[], fetch=True, output=str(tmp_path / "out"), workers=1,
-            min_words=20, fetch_config=FetchConfig(allow_private=True, host_delay=0, per_host=4, progress=False))
+            cleaning=CleaningConfig(min_words=20), dedup=False,  # the test pages are one template
+            fetch_config=FetchConfig(allow_private=True, host_delay=0, per_host=4, progress=False))
         manifest = build_webtext.run(config)
         requests_after_first_run = len(hits)
         again = build_webtext.run(config)

@@ -13,18 +13,6 @@ GERMAN = ("Der Stadtrat hat am Dienstag beschlossen, die alten Getreidespeicher 
           "Markt umzuwandeln. Viele Händler sagten, das Gebäude stehe seit zehn Jahren leer. ") * 4
 
 
-def topic_paragraphs(i):
-    """Distinct English prose per page, long enough for the length filter."""
-    return [f"Story number {i} begins with the harbour council, which met on day {i} to decide the "
-            f"future of shed {i}. Traders said the building had stood empty for {i + 3} years and "
-            f"that families in district {i} needed a market close to home.",
-            f"Engineers who surveyed shed {i} found the timber sound, but gutter {i} must be replaced "
-            f"before winter. The council asked for a plan by spring, and neighbours asked for a "
-            f"study of parking and deliveries around quay {i} before any money was spent.",
-            f"The mayor promised a public meeting about shed {i} in March. Plans and costs will be "
-            f"shown there, and residents of district {i} may comment until the end of April."]
-
-
 def assert_manifest_adds_up(out):
     manifest = json.loads((out / "manifest.json").read_text())
     for step in manifest["steps"]:
@@ -39,8 +27,8 @@ def assert_manifest_adds_up(out):
 
 
 @pytest.fixture
-def webtext_config(make_dump, make_warc, make_article, tmp_path):
-    article_html = make_article
+def webtext_config(make_dump, make_warc, make_article, make_prose, tmp_path):
+    article_html, topic_paragraphs = make_article, make_prose
 
     subs = []
     for i in range(8):
@@ -58,7 +46,7 @@ def webtext_config(make_dump, make_warc, make_article, tmp_path):
                   "text/html", "200 OK"))  # not a harvested link
     warc = make_warc(pages, name="pages.warc.gz", tail=b"WARC/1.0\r\nbroken")
     return build_webtext.WebTextConfig(dumps=[str(dump)], pages=[str(warc)], output=str(tmp_path / "webtext"),
-                                       workers=1, min_words=20)
+                                       workers=1, cleaning=CleaningConfig(min_words=20))
 
 
 def test_build_webtext_end_to_end(webtext_config):
@@ -92,8 +80,8 @@ def test_links_only_stops_after_the_links_table(webtext_config):
     assert not (webtext_config.links_path().parents[1] / "manifest.json").exists()
 
 
-def test_clean_commoncrawl_end_to_end(make_warc, make_article, tmp_path):
-    article_html = make_article
+def test_clean_commoncrawl_end_to_end(make_warc, make_article, make_prose, tmp_path):
+    article_html, topic_paragraphs = make_article, make_prose
 
     pages = [(f"https://cc{i}.example/a", article_html(f"T{i}", topic_paragraphs(i)), "text/html", "200 OK")
              for i in range(6)]
@@ -121,3 +109,40 @@ def test_clean_commoncrawl_end_to_end(make_warc, make_article, tmp_path):
     assert "language / other_language" in report and "https://de.example/a" in report
     assert "lang_score:en" in report and "<svg" in report
     assert steps["extract"]["bytes_out"] < steps["read_warc"]["bytes_out"]
+
+
+def test_gpt3_recipe_classifier_reference_dedup_and_decontamination(webtext_config, make_warc, make_article,
+                                                                   make_prose, tmp_path):
+    build_webtext.run(webtext_config)
+    webtext = tmp_path / "webtext"
+    assert (webtext / "_signatures").is_dir()
+    benchmark_text = ("the quick committee of volunteers measured the length of the old harbour wall twice "
+                      "before the storm arrived in the valley last winter")
+    pages = [(f"https://cc{i}.example/a", make_article(f"T{i}", make_prose(100 + i)), "text/html", "200 OK")
+             for i in range(8)]
+    pages.append(("https://copy.example/story", make_article("Story 3", make_prose(3)), "text/html", "200 OK"))
+    contaminated = make_prose(200)
+    contaminated[1] = contaminated[1] + " " + benchmark_text.capitalize() + "."
+    pages.append(("https://leak.example/a", make_article("Leak", contaminated), "text/html", "200 OK"))
+    make_warc(pages, name="cc.warc.gz")
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text(json.dumps({"text": benchmark_text}) + "\n")
+    config = clean_commoncrawl.CleanConfig(
+        inputs=[str(tmp_path / "cc.warc.gz")], output=str(tmp_path / "cc"), workers=1,
+        cleaning=CleaningConfig(min_words=20), quality_positive=[str(webtext)], quality_mode="score",
+        dedup_against=[str(webtext)], decontaminate=[str(bench)])
+    manifest = clean_commoncrawl.run(config)
+    out = tmp_path / "cc"
+    assert_manifest_adds_up(out)
+    steps = {s["name"]: s for s in manifest["steps"]}
+    assert manifest["quality_model"] and (out / "_work" / "quality" / "quality.card.json").exists()
+    assert steps["quality"]["in"] == steps["quality"]["out"] == 10  # score mode keeps everything
+    assert steps["fuzzy_dedup"]["dropped"] == {"near_duplicate_of_reference": 1}
+    assert steps["decontaminate"]["counts"]["ngrams_cut"] >= 1
+    rows = pq.read_table(shard_paths(out)).to_pylist()
+    assert all(0.0 <= r["quality_score"] <= 1.0 for r in rows)
+    assert "https://copy.example/story" not in {r["url"] for r in rows}
+    leak = [r for r in rows if r["url"] == "https://leak.example/a"]
+    assert all("harbour wall twice" not in r["text"] for r in leak)
+    assert manifest["fuzzy_dedup"]["examples"][0]["reason"] == "near_duplicate_of_reference"
+    assert "Removed pairs" in (out / "report.html").read_text()
