@@ -134,6 +134,11 @@ class Extractor(Step):
         try:
             for doc in docs:
                 self.stats.n_in += 1
+                if doc.html is None and doc.text:  # WET records and plain-text pages
+                    self.stats.counts["already_text"] += 1
+                    self.stats.keep(doc)
+                    yield doc
+                    continue
                 html = decode_html(doc.html or b"", doc.charset)
                 doc.html = None  # the HTML is large and never needed again
                 try:

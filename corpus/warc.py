@@ -25,6 +25,7 @@ from corpus.urls import canonical_url, registered_domain
 log = logging.getLogger(__name__)
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+TEXT_TYPES = ("text/plain",)  # kept as they are: the fetcher archives plain-text pages too
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _WARC_MAGIC = b"WARC/"
@@ -201,23 +202,17 @@ def _target_uri(record) -> str:
 
 def _page(record, warc_name: str, source: str, stats: StepStats,
           max_payload_bytes: int) -> Document | None:
-    if record.rec_type == "conversion":  # WET: text already extracted by the crawler
-        return _wet_page(record, warc_name, source, stats, max_payload_bytes)
-    if record.rec_type != "response":
-        stats.drop(f"not_response:{record.rec_type}")
-        return None
-    http = record.http_headers
-    if http is None:
-        stats.drop("no_http_headers")
-        return None
-    status = http.get_statuscode() or ""
-    if not status.startswith("2"):
-        stats.drop("http_redirect" if status.startswith("3") else "http_error")
-        return None
-    content_type = (http.get_header("Content-Type") or "").lower()
-    if not content_type.startswith(HTML_TYPES):
-        stats.drop("not_html")
-        return None
+    """The page in one record, or None with the reason counted."""
+    # WET conversion records and plain-text pages carry text already; the rest is HTML.
+    is_text, charset = record.rec_type == "conversion", "utf-8"
+    if not is_text:
+        reason = _not_a_page(record)
+        if reason:
+            stats.drop(reason)
+            return None
+        content_type = (record.http_headers.get_header("Content-Type") or "").lower()
+        is_text = content_type.startswith(TEXT_TYPES)
+        charset = _declared_charset(content_type) or ("utf-8" if is_text else None)
     url = canonical_url(_target_uri(record))
     if url is None:
         stats.drop("bad_target_uri")
@@ -229,29 +224,35 @@ def _page(record, warc_name: str, source: str, stats: StepStats,
     if not payload.strip():
         stats.drop("empty_payload")
         return None
-    doc = _document(record, url, warc_name, source, html=payload, charset=_declared_charset(content_type))
-    stats.keep(doc)
-    return doc
-
-
-def _wet_page(record, warc_name: str, source: str, stats: StepStats,
-              max_payload_bytes: int) -> Document | None:
-    url = canonical_url(_target_uri(record))
-    if url is None:
-        stats.drop("bad_target_uri")
-        return None
-    payload = _read_payload(record, max_payload_bytes)
-    if payload is None:
-        stats.drop("payload_too_large")
-        return None
-    text = payload.decode("utf-8", errors="replace").strip()  # WET text is always UTF-8
-    if not text:
-        stats.drop("empty_payload")
-        return None
     doc = _document(record, url, warc_name, source)
-    doc.text = text
+    if is_text:
+        doc.text = decode_text(payload, charset)
+    else:
+        doc.html, doc.charset = payload, charset
     stats.keep(doc)
     return doc
+
+
+def decode_text(payload: bytes, charset: str) -> str:
+    try:
+        return payload.decode(charset, errors="replace").strip()
+    except LookupError:  # a charset name Python does not know
+        return payload.decode("utf-8", errors="replace").strip()
+
+
+def _not_a_page(record) -> str | None:
+    """Why a record is not a successful HTML or text response, or None if it is one."""
+    if record.rec_type != "response":
+        return f"not_response:{record.rec_type}"
+    http = record.http_headers
+    if http is None:
+        return "no_http_headers"
+    status = http.get_statuscode() or ""
+    if not status.startswith("2"):
+        return "http_redirect" if status.startswith("3") else "http_error"
+    if not (http.get_header("Content-Type") or "").lower().startswith(HTML_TYPES + TEXT_TYPES):
+        return "not_html"
+    return None
 
 
 def _read_payload(record, max_payload_bytes: int) -> bytes | None:
@@ -265,11 +266,10 @@ def _read_payload(record, max_payload_bytes: int) -> bytes | None:
     return payload
 
 
-def _document(record, url: str, warc_name: str, source: str, **kw) -> Document:
+def _document(record, url: str, warc_name: str, source: str) -> Document:
     headers = record.rec_headers
     record_id = headers.get_header("WARC-Record-ID") or ""
     return Document(
         id=document_id(source, url), url=url, source=source, domain=registered_domain(url),
         warc_file=warc_name, warc_record_id=record_id,
-        fetch_time=_warc_date(headers.get_header("WARC-Date") or headers.get_header("archive-date")),
-        **kw)
+        fetch_time=_warc_date(headers.get_header("WARC-Date") or headers.get_header("archive-date")))

@@ -148,3 +148,15 @@ def test_byte_ranges_split_a_file_with_no_overlap_and_no_gap(make_warc, english_
         pieces = [d.url for r in ranges for d in read_warc(r, "cc", stats)]
         assert pieces == whole and len(whole) == 40
         assert stats.n_in == 80 and stats.balanced()
+
+
+def test_plain_text_pages_come_with_their_text_and_pass_extraction(make_warc):
+    from corpus.extract import Extractor, ExtractionConfig
+
+    body = "Plain words in a plain file.\nSecond line, in Latin-1: café.".encode("latin-1")
+    path = make_warc([("https://a.example/notes.txt", body, "text/plain; charset=iso-8859-1", "200 OK")])
+    (doc,) = list(read_warc(path, "cc"))
+    assert doc.html is None and doc.text.endswith("café.")
+    ex = Extractor(ExtractionConfig(timeout_s=0))
+    (out,) = list(ex([doc]))
+    assert out.text == doc.text and ex.stats.counts["already_text"] == 1
