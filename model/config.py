@@ -64,7 +64,7 @@ class GPTConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "GPTConfig":
+    def from_dict(cls, d: dict[str, Any]) -> GPTConfig:
         """Build from a dict, ignoring unknown keys so older/newer config.json files still load."""
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in names})
@@ -73,7 +73,7 @@ class GPTConfig:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
-    def load(cls, path: str | Path) -> "GPTConfig":
+    def load(cls, path: str | Path) -> GPTConfig:
         return cls.from_dict(json.loads(Path(path).read_text()))
 
 
@@ -83,8 +83,11 @@ def pad_vocab(vocab_size: int, multiple: int = VOCAB_PAD_MULTIPLE) -> int:
 
 
 # name -> architecture. GPT-2: Radford et al. 2019 (context 1024). GPT-3: Brown et al. 2020, Table 2.1
-# (context 2048, d_head = n_embd / n_head). Table 2.1 lists d_model 5140 for 13B, which is not divisible
-# by its 40 heads of 128; 40 x 128 = 5120 is what the head size implies, so we use 5120 (12.85B params).
+# (context 2048). Two rows of Table 2.1 are not self-consistent; we keep its d_head in both, which leaves
+# the parameter count as the paper's:
+#   XL 1.3B lists d_model 2048 with 24 heads of 128 (24 x 128 = 3072): we use 16 heads of 128, as
+#     EleutherAI's GPT-Neo 1.3B does; heads do not change the parameter count.
+#   13B lists d_model 5140, not divisible by its 40 heads of 128: we use 40 x 128 = 5120 (12.85B params).
 PRESETS: dict[str, dict[str, int]] = {
     # CPU debug size: trains in minutes on 2 cores; vocab comes from the tokenizer trained for it.
     "tiny": dict(n_layer=4, n_head=4, n_embd=128, block_size=128, vocab_size=4096),
@@ -95,7 +98,7 @@ PRESETS: dict[str, dict[str, int]] = {
     "gpt3-small": dict(n_layer=12, n_head=12, n_embd=768, block_size=2048, vocab_size=GPT2_VOCAB_SIZE),
     "gpt3-medium": dict(n_layer=24, n_head=16, n_embd=1024, block_size=2048, vocab_size=GPT2_VOCAB_SIZE),
     "gpt3-large": dict(n_layer=24, n_head=16, n_embd=1536, block_size=2048, vocab_size=GPT2_VOCAB_SIZE),
-    "gpt3-xl": dict(n_layer=24, n_head=24, n_embd=2048, block_size=2048, vocab_size=GPT2_VOCAB_SIZE),
+    "gpt3-xl": dict(n_layer=24, n_head=16, n_embd=2048, block_size=2048, vocab_size=GPT2_VOCAB_SIZE),
     "gpt3-2.7b": dict(n_layer=32, n_head=32, n_embd=2560, block_size=2048, vocab_size=GPT2_VOCAB_SIZE),
     "gpt3-6.7b": dict(n_layer=32, n_head=32, n_embd=4096, block_size=2048, vocab_size=GPT2_VOCAB_SIZE),
     "gpt3-13b": dict(n_layer=40, n_head=40, n_embd=5120, block_size=2048, vocab_size=GPT2_VOCAB_SIZE),

@@ -18,6 +18,7 @@ seen, with no replay of the epoch and no saved token buffer.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -207,8 +208,11 @@ class TokenLoader:
         return self._position.epoch
 
     def shards_digest(self) -> str:
-        """Fingerprint of the shard list, so a state is not applied to different data."""
-        names = "\n".join(p.name for p in self.docs.paths)
+        """Fingerprint of the shard list (paths relative to their common folder, so the data folder
+        may move), so a state is not applied to different data. File contents are not hashed."""
+        resolved = [p.resolve() for p in self.docs.paths]
+        root = Path(os.path.commonpath(resolved)) if len(resolved) > 1 else resolved[0].parent
+        names = "\n".join(p.relative_to(root).as_posix() for p in resolved)
         return hashlib.sha1(names.encode()).hexdigest()[:16]
 
     def state_dict(self) -> dict[str, Any]:
@@ -276,7 +280,7 @@ class TokenLoader:
             last_done = self._consume(segments, take, last_done)
             self.tokens_emitted += n_blocks * cfg.block_size
             # x is the block minus its last token, y the block minus its first: y[t] = next token after x[t].
-            yield block[:, :-1], block[:, 1:]
+            yield block[:, :-1].contiguous(), block[:, 1:].contiguous()
             if n_blocks < cfg.batch_size:
                 return  # a short final batch only happens when the data ran out
 

@@ -147,7 +147,7 @@ class GPT(nn.Module):
             # Upcast: under bf16 autocast the logits are bf16, and a softmax over 50k entries in bf16
             # loses precision that shows up as a noisier loss.
             loss = F.cross_entropy(
-                logits.view(-1, logits.size(-1)).float(), targets.view(-1), ignore_index=-1
+                logits.reshape(-1, logits.size(-1)).float(), targets.reshape(-1), ignore_index=-1
             )
         return logits, loss
 

@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Sample text from a model.train checkpoint.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--checkpoint", default=d.checkpoint, help="folder with config.json, model.safetensors, tokenizer.json")
+    p.add_argument("--checkpoint", default=d.checkpoint,
+                   help="folder with config.json, model.safetensors, tokenizer.json")
     p.add_argument("--prompt", default=d.prompt, help="text to continue (empty: start a new document)")
     p.add_argument("--max-new-tokens", type=int, default=d.max_new_tokens)
     p.add_argument("--temperature", type=float, default=d.temperature, help="0 for greedy decoding")

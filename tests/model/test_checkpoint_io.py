@@ -1,0 +1,101 @@
+"""Checkpoints: exact weight round trip, tied weights stored once, no pickle, consistency checks."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors import safe_open
+
+from model.checkpoint import (
+    WEIGHTS_FILE, load_model, load_optimizer_state, load_train_state, save_checkpoint, save_weights,
+)
+from model.config import GPTConfig
+from model.gpt import GPT
+from model.optim import OptimConfig, build_optimizer
+
+CFG = GPTConfig(n_layer=2, n_head=2, n_embd=32, block_size=16, vocab_size=96, dropout=0.1)
+
+
+def trained_model() -> tuple[GPT, torch.optim.Optimizer]:
+    torch.manual_seed(0)
+    model = GPT(CFG)
+    opt = build_optimizer(model, OptimConfig(lr=1e-2))
+    x = torch.randint(0, 96, (2, 16))
+    for _ in range(3):
+        _, loss = model(x, x)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+    return model, opt
+
+
+def forbid_pickle(monkeypatch) -> None:
+    def boom(*a, **kw):
+        raise AssertionError("pickle was used")
+
+    monkeypatch.setattr(pickle, "load", boom)
+    monkeypatch.setattr(pickle, "loads", boom)
+    monkeypatch.setattr(pickle, "Unpickler", boom)
+    monkeypatch.setattr(torch, "load", boom)
+
+
+def test_round_trip_identical_without_pickle(tmp_path: Path, monkeypatch) -> None:
+    model, opt = trained_model()
+    save_checkpoint(tmp_path, model, {"step": 3, "tokens_seen": 96, "loader": {"position": {}}}, opt)
+    forbid_pickle(monkeypatch)
+    loaded = load_model(tmp_path)
+    assert loaded.config == CFG
+    a, b = model.state_dict(), loaded.state_dict()
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    # The head is tied again after loading: training the loaded model keeps them one tensor.
+    assert loaded.lm_head.weight is loaded.transformer.wte.weight
+    model.eval(), loaded.eval()
+    x = torch.randint(0, 96, (2, 16))
+    assert torch.equal(model(x)[0], loaded(x)[0])
+    assert load_train_state(tmp_path)["tokens_seen"] == 96
+
+
+def test_tied_weight_stored_once_with_metadata(tmp_path: Path) -> None:
+    model, _ = trained_model()
+    save_weights(model, tmp_path / WEIGHTS_FILE, metadata={"step": "3"})
+    with safe_open(str(tmp_path / WEIGHTS_FILE), framework="pt") as f:
+        keys = set(f.keys())
+        meta = f.metadata()
+    assert "transformer.wte.weight" in keys and "lm_head.weight" not in keys
+    assert meta["step"] == "3" and json.loads(meta["tied"]) == {"lm_head.weight": "transformer.wte.weight"}
+    # Stored once: the file is about the size of the unique parameters in float32.
+    size = (tmp_path / WEIGHTS_FILE).stat().st_size
+    assert size < model.num_params() * 4 * 1.1
+    assert not [p for p in tmp_path.iterdir() if "tmp" in p.name]
+
+
+def test_optimizer_state_loads_with_weights_only(tmp_path: Path) -> None:
+    model, opt = trained_model()
+    save_checkpoint(tmp_path, model, {"step": 3}, opt)
+    state = load_optimizer_state(tmp_path)
+    assert state["step"] == 3 and state["torch_rng"].dtype == torch.uint8
+    fresh = build_optimizer(load_model(tmp_path), OptimConfig(lr=1e-2))
+    fresh.load_state_dict(state["optimizer"])
+    k = next(iter(opt.state_dict()["state"]))
+    assert torch.equal(fresh.state_dict()["state"][k]["exp_avg"], opt.state_dict()["state"][k]["exp_avg"])
+
+
+def test_mismatched_files_are_refused(tmp_path: Path) -> None:
+    model, opt = trained_model()
+    assert load_train_state(tmp_path) is None
+    save_checkpoint(tmp_path, model, {"step": 3}, opt)
+    # An interrupted later save: weights from step 4, train_state.json still at step 3.
+    save_weights(model, tmp_path / WEIGHTS_FILE, metadata={"step": "4"})
+    with pytest.raises(ValueError, match="interrupted"):
+        load_train_state(tmp_path)
+    # Weights that do not fit the config.
+    save_checkpoint(tmp_path, model, {"step": 3}, opt)
+    cfg = json.loads((tmp_path / "config.json").read_text())
+    (tmp_path / "config.json").write_text(json.dumps({**cfg, "n_layer": 3}))
+    with pytest.raises(ValueError, match="missing"):
+        load_model(tmp_path)
