@@ -7,14 +7,13 @@ import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from corpus.reddit_dumps import Submission
 from corpus.steps import StepStats
-from corpus.urls import canonical_url, registered_domain, url_key
+from corpus.urls import canonical_url, host_and_path, registered_domain, url_key
 
 REDDIT_DOMAINS = frozenset({"reddit.com", "redd.it", "redditmedia.com", "redditstatic.com"})
 # Hosts that serve pictures, video or audio rather than text pages.
@@ -96,8 +95,7 @@ def rejection_reason(sub: Submission, rules: LinkRules) -> str | None:
         return "bad_url"
     if sub.over_18 and rules.drop_over_18:
         return "over_18"
-    parts = urlsplit(canon)  # split once: this function runs for every submission
-    host = parts.hostname or ""
+    host, path = host_and_path(canon)  # this function runs for every submission
     domain = registered_domain(host)
     if domain in REDDIT_DOMAINS:
         return "reddit_link"
@@ -106,7 +104,7 @@ def rejection_reason(sub: Submission, rules: LinkRules) -> str | None:
     if domain in MEDIA_DOMAINS:
         return "media_host"
     # posixpath rather than PurePosixPath: the same suffix, at a fraction of the cost.
-    if posixpath.splitext(parts.path.rstrip("/"))[1].lower() in NON_TEXT_EXTENSIONS:
+    if posixpath.splitext(path.rstrip("/"))[1].lower() in NON_TEXT_EXTENSIONS:
         return "non_text_extension"
     if _listed(host, rules.domain_blocklist):
         return "blocked_domain"
@@ -164,7 +162,7 @@ class LinkHarvester:
             times = [s.created_utc for s in subs if s.created_utc is not None]
             first = min(subs, key=lambda s: (s.created_utc is None, s.created_utc or 0, s.id))
             out.append(Link(
-                url=canon, url_key=key, domain=registered_domain(urlsplit(canon).hostname or ""),
+                url=canon, url_key=key, domain=registered_domain(host_and_path(canon)[0]),
                 karma=karma, best_karma=max(scores), n_submissions=len(subs),
                 subreddits=sorted({s.subreddit for s in subs if s.subreddit}),
                 reddit_id=best.id, subreddit=best.subreddit, first_created_utc=min(times) if times else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -12,6 +13,9 @@ TRACKING_PARAMS = frozenset({
 })
 TRACKING_PREFIXES = ("utm_", "pk_", "hsa_")
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# A URL that canonical_url would return unchanged (but for an empty path): lower-case scheme and
+# host, no user info, port, query or fragment, a path of safe characters.
+_CANONICAL = re.compile(r"https?://[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?:/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?\Z")
 
 
 def _is_tracking(name: str) -> bool:
@@ -29,6 +33,9 @@ def canonical_url(url: str) -> str | None:
     parameters, and gives an empty path as "/". Everything else (path case, the order of
     the remaining parameters) can change the page, so it stays.
     """
+    if _CANONICAL.match(url):
+        # Most links already are canonical; urlsplit is the harvest's hottest call, so skip it.
+        return url if url.count("/") > 2 else url + "/"
     try:
         parts = urlsplit(url.strip())
         scheme = parts.scheme.lower()
@@ -42,6 +49,14 @@ def canonical_url(url: str) -> str | None:
     query = parts.query and urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
                                        if not _is_tracking(k)])
     return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+
+
+def host_and_path(canon: str) -> tuple[str, str]:
+    """Host and path of a URL that `canonical_url` returned, without urlsplit's cost."""
+    netloc, _, tail = canon.split("://", 1)[1].partition("/")
+    if ":" in netloc:  # a port or an IPv6 literal: rare, let urlsplit handle it
+        return urlsplit(canon).hostname or "", urlsplit(canon).path
+    return netloc, "/" + tail.split("?", 1)[0]
 
 
 def url_key(url: str) -> str | None:

@@ -26,3 +26,20 @@ def test_url_key_ignores_scheme_and_www():
 def test_registered_domain_uses_the_public_suffix_list_offline():
     assert registered_domain("https://news.bbc.co.uk/story") == "bbc.co.uk"
     assert registered_domain("EN.Wikipedia.org") == "wikipedia.org"
+
+
+def test_fast_path_agrees_with_the_full_parse():
+    from corpus.urls import _CANONICAL, host_and_path
+
+    urls = ["https://example.com", "https://example.com/a/b.html", "http://a.b-c.org/x_y~z/%20/",
+            "https://news.example/2016/04/why-tidal-power", "https://x.example/a(b)/c,d;e=f:g@h"]
+    for url in urls:
+        assert _CANONICAL.match(url)
+        canonical_url.cache_clear()
+        fast = canonical_url(url)
+        slow = canonical_url.__wrapped__(url + "#")  # a fragment forces the full parse
+        assert fast == slow, url
+        from urllib.parse import urlsplit
+
+        assert host_and_path(fast) == (urlsplit(fast).hostname, urlsplit(fast).path)
+    assert host_and_path("https://example.com:8443/a?b=1") == ("example.com", "/a")
