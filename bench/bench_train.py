@@ -1,19 +1,29 @@
-"""Trainer throughput on this CPU: the streaming loader alone, then full training steps of a preset
-(forward, backward, clip, AdamW) at 1 and 2 threads, optionally with torch.compile.
+"""Trainer throughput: the streaming loader alone, then full training steps (forward, backward, clip,
+AdamW) for an exact model config, printed with the equivalent nanoGPT command so the two can be run
+side by side at the same settings. On a GPU it also prints MFU.
 
 With no --data it builds Parquet shards of real English text from the docstrings of Python's
 standard library (about 1.3 MB, nothing downloaded) in a temporary folder.
 
-    python bench/bench_train.py
-    python bench/bench_train.py --data data/shards --preset tiny --steps 20 --threads 1 2 --compile
+    python bench/bench_train.py                                            # tiny preset, CPU, 1 and 2 threads
+    python bench/bench_train.py --n-layer 6 --n-head 6 --n-embd 384 --block-size 256 --batch-size 8
+    python bench/bench_train.py --data data/shards --mix webtext=0.6,commoncrawl=0.4 --loader-workers 0 1 2
+    python bench/bench_train.py --preset gpt2 --batch-size 16 --device cuda --peak-tflops 989   # H100 bf16 dense
+
+MFU = (6 N + 12 L h s) x tokens/s / peak FLOP/s (the PaLM / nanoGPT definition); give the peak of your
+accelerator at the dtype used (e.g. A100 bf16 312, H100 SXM bf16 989 TFLOP/s).
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import hashlib
+import importlib.util
+import io
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -29,9 +39,12 @@ import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 import torch  # noqa: E402
 
-from model.config import preset  # noqa: E402
-from model.data import LoaderConfig, TokenLoader, find_shards, iter_texts  # noqa: E402
+from model.config import GPTConfig, preset  # noqa: E402
+from model.data import LoaderConfig, find_shards, iter_texts  # noqa: E402
+from model.estimate import flops_per_token  # noqa: E402
 from model.gpt import GPT  # noqa: E402
+from model.loader import TokenLoader  # noqa: E402
+from model.mixing import discover_sources, parse_mix  # noqa: E402
 from model.optim import OptimConfig, build_optimizer  # noqa: E402
 from model.tokenizer import train_tokenizer  # noqa: E402
 
@@ -61,71 +74,180 @@ def stdlib_docstring_shards(out: Path, n_files: int = 4) -> Path:
     return out
 
 
-def bench_loader(paths: list[Path], tok, batch_size: int, block_size: int, batches: int) -> float:
-    loader = TokenLoader(paths, tok, LoaderConfig(batch_size=batch_size, block_size=block_size))
+def rss_mib() -> float:
+    """Resident memory of this process now (Linux /proc), MiB."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def bench_loader(sources, tok, args: argparse.Namespace, block: int, workers: int) -> tuple[float, float, float]:
+    """Tokens/s of the loader alone (read + tokenize + pack), and RSS before/after the timed batches."""
+    streams = max(1, workers)
+    loader = TokenLoader(sources, tok, LoaderConfig(batch_size=args.batch_size, block_size=block,
+                                                    num_streams=streams), num_workers=workers)
     it = iter(loader)
-    next(it)
+    for _ in range(5):  # start-up: worker processes, first row groups
+        next(it)
+    rss0 = rss_mib()
     t = time.perf_counter()
-    n = sum(x.numel() for x, _ in islice(it, batches))
-    return n / (time.perf_counter() - t)
+    n = sum(x.numel() for x, _ in islice(it, args.loader_batches))
+    tps = n / (time.perf_counter() - t)
+    rss1 = rss_mib()
+    it.close()
+    return tps, rss0, rss1
 
 
-def bench_steps(paths: list[Path], tok, args: argparse.Namespace, threads: int, compile_: bool) -> float:
+def ours(cfg: GPTConfig, device: torch.device) -> tuple[torch.nn.Module, torch.optim.Optimizer]:
+    """This repository's model and optimizer, as model.train builds them."""
+    model = GPT(cfg).to(device)
+    return model, build_optimizer(model, OptimConfig(lr=1e-3), device.type)
+
+
+def nanogpt(checkout: Path):
+    """A builder for nanoGPT's model and optimizer from a nanoGPT checkout (its model.py)."""
+    spec = importlib.util.spec_from_file_location("nanogpt_model", checkout / "model.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+
+    def build(cfg: GPTConfig, device: torch.device) -> tuple[torch.nn.Module, torch.optim.Optimizer]:
+        with contextlib.redirect_stdout(io.StringIO()):  # it prints its parameter count
+            model = mod.GPT(mod.GPTConfig(n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd,
+                                          block_size=cfg.block_size, vocab_size=cfg.vocab_size,
+                                          dropout=0.0, bias=True)).to(device)
+            # nanoGPT's train.py: weight decay 0.1, betas (0.9, 0.95); fused AdamW on CUDA only.
+            opt = model.configure_optimizers(0.1, 1e-3, (0.9, 0.95), device.type)
+        return model, opt
+
+    return build
+
+
+def bench_steps(sources, tok, cfg: GPTConfig, args: argparse.Namespace, threads: int, compile_: bool,
+                device: torch.device, build=ours) -> tuple[float, float]:
+    """Training tokens/s and ms per step, as model.train runs a step (micro-batch = optimizer step)."""
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    raw = GPT(preset(args.preset, vocab_size=tok.get_vocab_size()))
+    raw, opt = build(cfg, device)
     model = torch.compile(raw) if compile_ else raw
-    opt = build_optimizer(raw, OptimConfig(lr=1e-3))
-    loader = TokenLoader(paths, tok, LoaderConfig(batch_size=args.batch_size, block_size=raw.config.block_size))
+    bf16 = args.dtype == "bfloat16" or (args.dtype == "auto" and device.type == "cuda")
+    ctx = torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
+    loader = TokenLoader(sources, tok, LoaderConfig(batch_size=args.batch_size, block_size=cfg.block_size),
+                         num_workers=1, pin_memory=device.type == "cuda")
     it = iter(loader)
     n, t = 0, 0.0
     for i in range(args.warmup + args.steps):
         if i == args.warmup:
+            if device.type == "cuda":
+                torch.cuda.synchronize()
             n, t = 0, time.perf_counter()
         x, y = next(it)
-        _, loss = model(x, y)
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        with ctx:
+            _, loss = model(x, y)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(raw.parameters(), 1.0)
         opt.step()
         opt.zero_grad(set_to_none=True)
-        loss.item()
+        loss.item()  # the trainer reads the loss every step too
         n += x.numel()
-    return n / (time.perf_counter() - t)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    dt = time.perf_counter() - t
+    it.close()
+    return n / dt, dt / args.steps * 1000
+
+
+def model_config(args: argparse.Namespace, vocab: int) -> GPTConfig:
+    return preset(args.preset, vocab_size=vocab, n_layer=args.n_layer, n_head=args.n_head, n_embd=args.n_embd,
+                  block_size=args.block_size, attention_pattern="alternating" if args.sparse_attention else None,
+                  local_window=args.local_window)
+
+
+def nanogpt_command(cfg: GPTConfig, args: argparse.Namespace, device: str, dtype: str, compile_: bool) -> str:
+    """nanoGPT's train.py at the same settings (its data prep: data/openwebtext/prepare.py, or any
+    dataset folder with train.bin / val.bin). Its log prints the time per iteration; tokens/s =
+    batch_size x block_size / that time. nanoGPT's GELU is exact and it has no biases only if
+    --bias=False; --bias=True matches GPT-2 and this model."""
+    return (f"python train.py --dataset=openwebtext --device={device} --dtype={dtype} --compile={compile_} "
+            f"--n_layer={cfg.n_layer} --n_head={cfg.n_head} --n_embd={cfg.n_embd} --block_size={cfg.block_size} "
+            f"--batch_size={args.batch_size} --gradient_accumulation_steps=1 --dropout=0.0 --bias=True "
+            f"--max_iters={args.warmup + args.steps} --eval_interval=100000 --log_interval=1 "
+            "--always_save_checkpoint=False")
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", help="folder of Parquet shards (default: stdlib docstrings in a temp folder)")
-    p.add_argument("--preset", default="tiny")
+    p.add_argument("--mix", help="source mixture over subfolders of --data, as model.train --mix")
+    p.add_argument("--preset", default="tiny", help="base shape; the flags below override it")
+    p.add_argument("--n-layer", type=int)
+    p.add_argument("--n-head", type=int)
+    p.add_argument("--n-embd", type=int)
+    p.add_argument("--block-size", type=int)
+    p.add_argument("--sparse-attention", action="store_true")
+    p.add_argument("--local-window", type=int)
     p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--vocab-size", type=int, default=4096)
+    p.add_argument("--vocab-size", type=int, default=4096, help="BPE trained for the benchmark")
     p.add_argument("--steps", type=int, default=20, help="timed steps per configuration")
     p.add_argument("--warmup", type=int, default=3, help="untimed steps first")
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     p.add_argument("--compile", action="store_true", help="also time torch.compile (slow to compile)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16"],
+                   help="auto: bf16 autocast on CUDA, fp32 on CPU (as model.train)")
+    p.add_argument("--peak-tflops", type=float,
+                   help="accelerator peak TFLOP/s at the dtype used, for MFU (default: 989 on CUDA, i.e. H100 bf16)")
+    p.add_argument("--loader-workers", type=int, nargs="+", default=[0, 1, 2],
+                   help="loader worker counts to time (one stream per worker)")
+    p.add_argument("--loader-batches", type=int, default=300)
+    p.add_argument("--skip-train", action="store_true", help="loader only")
+    p.add_argument("--nanogpt", type=Path, metavar="DIR",
+                   help="a nanoGPT checkout: also time its model.py + optimizer on the same batches")
     args = p.parse_args()
+    device = torch.device(args.device)
 
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(args.data) if args.data else stdlib_docstring_shards(Path(tmp) / "shards")
-        paths = find_shards(data)
+        sources = discover_sources(data, parse_mix(args.mix) if args.mix else None)
         t = time.perf_counter()
-        tok = train_tokenizer(iter_texts(paths, max_chars=20_000_000), vocab_size=args.vocab_size)
+        tok = train_tokenizer(iter_texts(find_shards(data), max_chars=20_000_000), vocab_size=args.vocab_size)
         tok_s = time.perf_counter() - t
-        block = preset(args.preset).block_size
+        cfg = model_config(args, tok.get_vocab_size())
+        n_params = cfg.num_params()  # equals the built model's count (tests/model/test_presets.py)
         rows = [(f"tokenizer training (BPE {tok.get_vocab_size()})", f"{tok_s:.1f} s")]
-        loader_tps = bench_loader(paths, tok, args.batch_size, block, 200)
-        rows.append(("loader (read + tokenize + pack)", f"{loader_tps:,.0f} tok/s"))
-        for threads in args.threads:
-            for compile_ in ([False, True] if args.compile else [False]):
-                name = f"train step {args.preset}, {threads} thread(s){', compiled' if compile_ else ''}"
-                rows.append((name, f"{bench_steps(paths, tok, args, threads, compile_):,.0f} tok/s"))
+        for workers in args.loader_workers:
+            tps, rss0, rss1 = bench_loader(sources, tok, args, cfg.block_size, workers)
+            rows.append((f"loader alone, {workers} worker(s)",
+                         f"{tps:,.0f} tok/s   (RSS {rss0:,.0f} -> {rss1:,.0f} MiB over {args.loader_batches} batches)"))
+        bf16 = args.dtype == "bfloat16" or (args.dtype == "auto" and device.type == "cuda")
+        dtype = "bfloat16" if bf16 else "float32"
+        peak = args.peak_tflops or (989.0 if device.type == "cuda" else None)
+        if not args.skip_train:
+            for threads in args.threads:
+                for compile_ in ([False, True] if args.compile else [False]):
+                    tps, ms = bench_steps(sources, tok, cfg, args, threads, compile_, device)
+                    name = f"train step, {threads} thread(s){', compiled' if compile_ else ''}"
+                    value = f"{tps:,.0f} tok/s   ({ms:,.1f} ms/step)"
+                    if peak:
+                        mfu = flops_per_token(cfg, n_params) * tps / (peak * 1e12)
+                        value += f"   MFU {100 * mfu:.1f}% of {peak:g} TFLOP/s"
+                    rows.append((name, value))
+                    if args.nanogpt:
+                        tps, ms = bench_steps(sources, tok, cfg, args, threads, compile_, device,
+                                              nanogpt(args.nanogpt))
+                        rows.append(("  nanoGPT model.py, same settings", f"{tps:,.0f} tok/s   ({ms:,.1f} ms/step)"))
     width = max(len(r[0]) for r in rows)
     print(f"\n{'what':<{width}}  result")
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
-    print(f"\ncpus available: {len(os.sched_getaffinity(0))}, torch {torch.__version__}, "
-          f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}, batch {args.batch_size} x {block} tokens, "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(f"\nconfig: n_layer={cfg.n_layer} n_head={cfg.n_head} n_embd={cfg.n_embd} block_size={cfg.block_size} "
+          f"batch_size={args.batch_size} vocab_size={cfg.vocab_size} attention={cfg.attention_pattern} "
+          f"params={n_params:,} ({flops_per_token(cfg, n_params) / 1e6:,.1f} MFLOPs/token) device={device} "
+          f"dtype={dtype} optimizer=AdamW(fused={device.type in ('cpu', 'cuda')}) grad_clip=1.0")
+    print(f"machine: {len(os.sched_getaffinity(0))} cpus, torch {torch.__version__}, "
+          f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}, load average {os.getloadavg()[0]:.1f}, "
+          f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
+    print("nanoGPT at the same settings (its train.py; tokens/s = batch_size x block_size / iter time):\n  "
+          + nanogpt_command(cfg, args, device.type, dtype, False))
     print("command: python " + " ".join([sys.argv[0], *sys.argv[1:]]))
 
 

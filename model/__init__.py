@@ -2,14 +2,23 @@
 
 Modules, one concern each:
 
-- `model.config`     GPTConfig and the presets (tiny, GPT-2 sizes, GPT-3 Table 2.1 sizes)
-- `model.gpt`        the GPT-2 architecture (Hugging Face module names), `generate()`
-- `model.tokenizer`  byte-level BPE training / loading (`tokenizer.json`)
-- `model.data`       Parquet shards -> packed (x, y) token batches, resumable
-- `model.optim`      AdamW parameter groups and the warmup + cosine schedule
-- `model.checkpoint` safetensors + JSON checkpoints, no pickle
-- `model.train`      `python -m model.train --data data/shards`
-- `model.sample`     `python -m model.sample --checkpoint data/checkpoints`
+- `model.config`      GPTConfig and the presets (tiny, GPT-2 sizes, GPT-3 Table 2.1 sizes)
+- `model.attention`   causal self-attention through SDPA, dense or GPT-3's locally banded layers
+- `model.kv_cache`    per-layer key/value cache for incremental decoding
+- `model.gpt`         the GPT-2 architecture (Hugging Face module names)
+- `model.generate`    decoding: temperature, top-k, top-p, with or without the KV cache
+- `model.tokenizer`   byte-level BPE training / loading (`tokenizer.json`)
+- `model.data`        shard discovery, the train/val split, documents of one stream (sharding)
+- `model.packing`     documents -> blocks of block_size + 1 tokens, with a two-number resume state
+- `model.mixing`      sources and GPT-3 style mixture weights (`--mix`)
+- `model.loader`      streams x ranks x DataLoader workers -> (x, y) batches, exact resume
+- `model.optim`       AdamW parameter groups and the warmup + cosine schedule
+- `model.distributed` torchrun / DDP set-up and the few collectives the trainer uses
+- `model.checkpoint`  safetensors + JSON checkpoints in step folders, `latest`, keep-last-k; no pickle
+- `model.metrics`     metrics.jsonl, TensorBoard, the loss-curve PNG
+- `model.estimate`    memory and FLOPs estimates (`--dry-run`, MFU)
+- `model.train`       `python -m model.train --data data/shards`
+- `model.sample`      `python -m model.sample --checkpoint data/checkpoints`
 
 Import the submodule you need; this package imports nothing heavy by itself.
 """

@@ -1,20 +1,31 @@
-"""Checkpoints as plain files in one folder, loadable without unpickling anything.
+"""Checkpoints as plain files, loadable without unpickling anything.
 
-    config.json        GPTConfig
-    model.safetensors  weights (the LM head is tied to `transformer.wte.weight`, so it is stored once)
-    train_state.json   step, tokens seen, data-loader position, run arguments
-    optimizer.pt       AdamW state + torch RNG state (only if saved); read with torch.load(weights_only=True)
-    tokenizer.json     written by the trainer, not here
+A training run's `--out` folder:
 
-Every file is written to a temporary name and renamed into place (`os.replace` is atomic on POSIX),
-so a crash leaves either the old file or the new one. The files of one checkpoint are replaced one
-after the other; each records its step, and `load_train_state` refuses a folder whose files disagree.
+    out/latest              "ckpt-000300": the name of the newest complete checkpoint
+    out/ckpt-000300/        one folder per saved step (the last `--keep-last` are kept)
+        config.json         GPTConfig
+        model.safetensors   weights (the LM head is tied to `transformer.wte.weight`, so it is stored once)
+        train_state.json    step, tokens seen, data-loader position, run arguments
+        optimizer.pt        AdamW state + RNG states; read with torch.load(weights_only=True)
+        tokenizer.json      a copy of the run's tokenizer, so the folder stands alone
+    out/tokenizer.json, metrics.jsonl, loss.png, tensorboard/
+
+A step folder is written under a temporary name and renamed into place when complete, then `latest`
+is replaced (each an atomic rename on POSIX), so a crash leaves the previous checkpoint as the latest
+and at most a `.ckpt-*.tmp-*` folder, which the next save removes. Inside a folder each file also
+records its step, and `load_train_state` refuses a folder whose files disagree. Everything that
+reads a checkpoint (`load_model`, `model.sample --checkpoint`) accepts either a step folder or the
+run folder (then `latest` is followed); a folder with the files at its top level (the layout before
+step folders) still loads.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +40,9 @@ CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 STATE_FILE = "train_state.json"
 OPTIMIZER_FILE = "optimizer.pt"
+LATEST_FILE = "latest"
+CKPT_PREFIX = "ckpt-"
+_CKPT_RE = re.compile(r"^ckpt-(\d+)$")
 # Parameters that share storage with another one and are therefore not written.
 TIED = {"lm_head.weight": "transformer.wte.weight"}
 
@@ -74,7 +88,7 @@ def load_model(ckpt_dir: str | Path, device: str | torch.device = "cpu") -> GPT:
     The model is created on the meta device and the loaded tensors are assigned to it, so no
     memory is spent on a random initialisation that is thrown away.
     """
-    ckpt_dir = Path(ckpt_dir)
+    ckpt_dir = resolve_checkpoint(ckpt_dir) or Path(ckpt_dir)
     config = GPTConfig.load(ckpt_dir / CONFIG_FILE)
     with torch.device("meta"):
         model = GPT(config)
@@ -95,10 +109,13 @@ def save_checkpoint(
     model: GPT,
     train_state: dict[str, Any],
     optimizer: torch.optim.Optimizer | None = None,
+    rng_states: dict[str, torch.Tensor] | None = None,
 ) -> Path:
-    """Write config, weights, optional optimizer state, then the training state (last, as the commit).
+    """Write config, weights, optional optimizer state, then the training state (last, as the commit)
+    into `ckpt_dir` itself (see `save_step_checkpoint` for the step-folder layout).
 
-    `train_state` must be JSON-serialisable and hold the integer `step`.
+    `train_state` must be JSON-serialisable and hold the integer `step`. `rng_states` (tensors) go
+    into `optimizer.pt`; by default this process's torch RNG state as `torch_rng`.
     """
     ckpt_dir = Path(ckpt_dir)
     ckpt_dir.mkdir(parents=True, exist_ok=True)
@@ -108,8 +125,8 @@ def save_checkpoint(
     if optimizer is not None:
         tmp = _tmp_path(ckpt_dir / OPTIMIZER_FILE)
         # Only tensors, numbers, strings, lists and dicts: loadable with weights_only=True.
-        torch.save({"step": int(step), "optimizer": optimizer.state_dict(),
-                    "torch_rng": torch.get_rng_state()}, tmp)
+        rng = rng_states if rng_states is not None else {"torch_rng": torch.get_rng_state()}
+        torch.save({"step": int(step), "optimizer": optimizer.state_dict(), **rng}, tmp)
         os.replace(tmp, ckpt_dir / OPTIMIZER_FILE)
     atomic_write_text(ckpt_dir / STATE_FILE, json.dumps(train_state, indent=2) + "\n")
     return ckpt_dir
@@ -142,3 +159,104 @@ def load_optimizer_state(ckpt_dir: str | Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     return torch.load(path, map_location="cpu", weights_only=True)
+
+
+# --- step folders, the `latest` pointer, keep-last-k ---
+
+
+def step_dir_name(step: int) -> str:
+    return f"{CKPT_PREFIX}{step:06d}"
+
+
+def list_checkpoints(out: str | Path) -> list[tuple[int, Path]]:
+    """Complete step folders in `out` (those with a train_state.json), sorted by step."""
+    out = Path(out)
+    if not out.is_dir():
+        return []
+    found = []
+    for p in out.iterdir():
+        m = _CKPT_RE.match(p.name)
+        if m and p.is_dir() and (p / STATE_FILE).is_file():
+            found.append((int(m.group(1)), p))
+    return sorted(found)
+
+
+def resolve_checkpoint(path: str | Path) -> Path | None:
+    """The checkpoint folder that `path` designates, or None if there is none.
+
+    `path` may be a step folder, or a run folder: then the folder named in `latest` (falling back to
+    the highest step folder if the pointer is missing or stale), or the run folder itself when it
+    holds the files directly (the layout before step folders).
+    """
+    path = Path(path)
+    if not path.is_dir():
+        return None
+    pointer = path / LATEST_FILE
+    if pointer.is_file():
+        target = path / pointer.read_text(encoding="utf-8").strip()
+        if (target / STATE_FILE).is_file() or (target / CONFIG_FILE).is_file():
+            return target
+    steps = list_checkpoints(path)
+    if steps:
+        return steps[-1][1]
+    if (path / CONFIG_FILE).is_file() and (path / WEIGHTS_FILE).is_file():
+        return path
+    return None
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def save_step_checkpoint(
+    out: str | Path,
+    model: GPT,
+    train_state: dict[str, Any],
+    optimizer: torch.optim.Optimizer | None = None,
+    rng_states: dict[str, torch.Tensor] | None = None,
+    extra_files: list[Path] = (),
+    keep_last: int = 0,
+    remove: list[Path] = (),
+) -> Path:
+    """Write `out/ckpt-<step>/` atomically, point `out/latest` at it, then prune.
+
+    `extra_files` are copied in (the tokenizer). Afterwards the folders in `remove` are deleted
+    (checkpoints of an earlier run that this one replaces), and with `keep_last` > 0 only the newest
+    `keep_last` step folders stay.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in out.glob(f".{CKPT_PREFIX}*.tmp-*"):  # left by a crash during an earlier save
+        shutil.rmtree(stale, ignore_errors=True)
+    name = step_dir_name(int(train_state["step"]))
+    tmp = out / f".{name}.tmp-{os.getpid()}"
+    save_checkpoint(tmp, model, train_state, optimizer, rng_states)
+    for f in extra_files:
+        shutil.copy2(f, tmp / Path(f).name)
+    final = out / name
+    if final.exists():  # saving the same step again (e.g. a fresh run over an old one): swap it out
+        old = out / f".{name}.tmp-old-{os.getpid()}"
+        os.replace(final, old)
+        os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, final)
+    _fsync_dir(out)
+    atomic_write_text(out / LATEST_FILE, name + "\n")
+    for p in remove:
+        if p.resolve() != final.resolve():
+            shutil.rmtree(p, ignore_errors=True)
+    if keep_last > 0:
+        for _, p in list_checkpoints(out)[:-keep_last]:
+            if p.resolve() != final.resolve():
+                shutil.rmtree(p, ignore_errors=True)
+    return final

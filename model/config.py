@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+ATTENTION_PATTERNS = ("dense", "alternating")
 # GPT-2's BPE has 50,000 merges + 256 byte tokens + <|endoftext|>.
 GPT2_VOCAB_SIZE = 50257
 # Matmuls whose inner size is a multiple of 64 hit faster kernels on GPUs; nanoGPT pads 50257 -> 50304.
@@ -30,6 +31,13 @@ class GPTConfig:
     n_embd: int = 768
     dropout: float = 0.0  # 0 for pretraining (GPT-3 used none); >0 helps when fine-tuning small data
     bias: bool = True  # GPT-2 has biases in Linear and LayerNorm layers
+    # GPT-3: "alternating dense and locally banded sparse attention patterns in the layers of the
+    # transformer, similar to the Sparse Transformer". "dense": every layer is causal; "alternating":
+    # even layers (0, 2, ...) dense, odd layers banded: each token sees itself and the previous
+    # local_window - 1 tokens. The paper gives no band width; 256 is our choice (Sparse Transformer's
+    # text models used strides of 128-256). Neither field changes the parameter count.
+    attention_pattern: str = "dense"
+    local_window: int = 256
 
     def __post_init__(self) -> None:
         if self.n_embd % self.n_head:
@@ -39,10 +47,20 @@ class GPTConfig:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.attention_pattern not in ATTENTION_PATTERNS:
+            raise ValueError(f"attention_pattern must be one of {ATTENTION_PATTERNS}, got {self.attention_pattern!r}")
+        if self.local_window <= 0:
+            raise ValueError(f"local_window must be positive, got {self.local_window}")
 
     @property
     def head_dim(self) -> int:
         return self.n_embd // self.n_head
+
+    def layer_window(self, layer: int) -> int | None:
+        """Attention window of layer `layer`: None for dense causal, else the band width in tokens."""
+        if self.attention_pattern == "alternating" and layer % 2 == 1:
+            return self.local_window
+        return None
 
     def num_params(self, include_position_embeddings: bool = True) -> int:
         """Closed-form parameter count of `model.gpt.GPT` built from this config.

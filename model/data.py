@@ -1,39 +1,35 @@
-"""Streaming token loader over the Parquet shards.
+"""Documents from the Parquet shards: discovery, the train/validation split, and the sharding of
+one source's documents over independent streams (DDP ranks x DataLoader workers).
 
-Two layers, each small:
+`ShardDocuments` walks a source's shards one row group at a time (never a whole file), in a seeded
+order that changes every epoch (files shuffled, then the row groups of each file), keeps the documents
+of one split (decided by a hash of the document id) and yields `(DocPosition, text)` for the
+documents that belong to its stream. Tokenizing and packing them is `model.packing`; streams, mixing
+and workers are `model.loader`.
 
-* `ShardDocuments` walks the shards one row group at a time (never a whole file), in a seeded order
-  that changes every epoch, keeps the documents of one split (train or val, decided by a hash of the
-  document id) and yields `(DocPosition, text)`.
-* `TokenLoader` tokenizes those documents in batches, puts `<|endoftext|>` after each one, packs the
-  token stream into blocks of `block_size + 1` tokens and yields `(x, y)` batches where `y` is `x`
-  shifted by one.
-
-Exact resume: the loader's state is the position of the first document that still has unconsumed
-tokens plus how many of its tokens were already consumed. `load_state_dict` re-reads that document
-and skips those tokens, so a resumed run sees exactly the batches an uninterrupted run would have
-seen, with no replay of the epoch and no saved token buffer.
+Sharding (`LoaderConfig.num_streams` = S streams, this object is stream s): within an epoch the
+source is a list of *units* (row groups) in the shuffled order. Either
+  - "row_group": unit k belongs to stream k mod S (each stream reads only its own row groups), or
+  - "row": the row with global index g in the epoch's order belongs to stream g mod S (every stream
+    reads every row group and keeps 1/S of its rows: exact balance, S x the decoding work).
+"auto" uses row groups when every stream gets at least `min_row_groups_per_stream` of them (large
+corpora: balance is good enough and reads are not repeated) and rows otherwise (small corpora, where
+one row group per stream would leave streams empty or lopsided). Either way, within every epoch the
+streams' documents are pairwise disjoint and together are exactly the split.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
-from itertools import islice
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
-import torch
-from tokenizers import Tokenizer
-
-from model.tokenizer import eot_id
 
 SPLITS = ("train", "val", "all")
+SHARD_MODES = ("auto", "row_group", "row")
 
 
 def find_shards(data: str | Path | Sequence[str | Path]) -> list[Path]:
@@ -72,19 +68,23 @@ def in_split(key: str, split: str, val_fraction: float) -> bool:
     return is_val if split == "val" else not is_val
 
 
+def name_salt(name: str) -> int:
+    """A stable integer for a source name, so each source gets its own shuffle order."""
+    return int.from_bytes(hashlib.blake2b(name.encode("utf-8"), digest_size=4).digest(), "big")
+
+
 @dataclass(frozen=True, order=True)
 class DocPosition:
-    """Where a document sits in the stream: epoch, then indices into that epoch's shuffled orders."""
+    """Where a document sits in a source: epoch, index into that epoch's unit order, row in the unit."""
 
     epoch: int = 0
-    file: int = 0  # index into the epoch's file order
-    row_group: int = 0  # index into this file's row-group order for the epoch
-    row: int = 0  # row within the row group
+    unit: int = 0  # index into the epoch's shuffled list of row groups (all files of the source)
+    row: int = 0  # row within that row group
 
 
 @dataclass
 class LoaderConfig:
-    """How documents are chosen, ordered and packed."""
+    """How documents are chosen, ordered, sharded and packed."""
 
     batch_size: int = 16
     block_size: int = 128  # tokens per training example; blocks hold block_size + 1 (x and shifted y)
@@ -95,8 +95,13 @@ class LoaderConfig:
     max_epochs: int | None = None  # None loops forever (training); 1 for a single pass (evaluation)
     text_column: str = "text"
     id_column: str = "id"  # hashed for the split; the text is hashed when the column is missing
-    tokenize_batch: int = 64  # documents per `encode_batch` call (it runs them in parallel threads)
+    tokenize_batch: int = 64  # documents per `encode_batch` call
     read_chunk: int = 1024  # rows converted to Python strings at a time within a row group
+    # Streams: the split is divided into this many disjoint document streams, each packed on its
+    # own; DDP ranks and DataLoader workers each serve some of them (see model.loader).
+    num_streams: int = 1
+    shard_by: str = "auto"  # "auto", "row_group" or "row" (see the module docstring)
+    min_row_groups_per_stream: int = 8  # "auto" shards by row group from this many per stream
 
     def __post_init__(self) -> None:
         if self.split not in SPLITS:
@@ -105,204 +110,146 @@ class LoaderConfig:
             raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
         if self.batch_size <= 0 or self.block_size <= 0:
             raise ValueError("batch_size and block_size must be positive")
+        if self.num_streams <= 0:
+            raise ValueError(f"num_streams must be positive, got {self.num_streams}")
+        if self.shard_by not in SHARD_MODES:
+            raise ValueError(f"shard_by must be one of {SHARD_MODES}, got {self.shard_by!r}")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One row group: which file (index into the source's paths), which row group, how many rows."""
+
+    file: int
+    row_group: int
+    rows: int
 
 
 class ShardDocuments:
-    """The documents of one split, streamed row group by row group in a seeded per-epoch order."""
+    """The documents of one split of one source that belong to stream `stream` of
+    `config.num_streams`, streamed row group by row group in a seeded per-epoch order."""
 
-    def __init__(self, paths: Sequence[Path], config: LoaderConfig) -> None:
+    def __init__(self, paths: Sequence[Path], config: LoaderConfig, stream: int = 0, salt: int = 0) -> None:
         if not paths:
             raise ValueError("no Parquet shards given")
+        if not 0 <= stream < config.num_streams:
+            raise ValueError(f"stream {stream} out of range for {config.num_streams} streams")
         self.paths = list(paths)
         self.config = config
+        self.stream = stream
+        self.salt = salt
+        # Footers only (row counts per row group): cheap, and needed to shard by global position.
+        self.row_counts = [
+            [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+            for meta in map(pq.read_metadata, self.paths)
+        ]
+        n_units = sum(map(len, self.row_counts))
+        S = config.num_streams
+        if S == 1 or config.shard_by == "row_group":
+            self.mode = "row_group"
+        elif config.shard_by == "row":
+            self.mode = "row"
+        else:
+            self.mode = "row_group" if n_units >= config.min_row_groups_per_stream * S else "row"
 
     def file_order(self, epoch: int) -> list[int]:
         """Indices into `paths` in the order epoch `epoch` reads them."""
         n = len(self.paths)
         if not self.config.shuffle:
             return list(range(n))
-        return np.random.default_rng([self.config.seed, epoch]).permutation(n).tolist()
+        return np.random.default_rng([self.config.seed, self.salt, epoch]).permutation(n).tolist()
 
     def row_group_order(self, epoch: int, path_index: int, n_row_groups: int) -> list[int]:
         """Row groups of file `paths[path_index]` in the order epoch `epoch` reads them."""
         if not self.config.shuffle:
             return list(range(n_row_groups))
-        rng = np.random.default_rng([self.config.seed, epoch, path_index])
+        rng = np.random.default_rng([self.config.seed, self.salt, epoch, path_index])
         return rng.permutation(n_row_groups).tolist()
+
+    def units(self, epoch: int) -> list[Unit]:
+        """Every row group of the source, in epoch `epoch`'s order (the same for all streams)."""
+        out = []
+        for fi in self.file_order(epoch):
+            counts = self.row_counts[fi]
+            out += [Unit(fi, rg, counts[rg]) for rg in self.row_group_order(epoch, fi, len(counts))]
+        return out
+
+    def _stream_rows(self, unit_index: int, first_global_row: int, n_rows: int) -> range:
+        """The rows of a unit that belong to this stream."""
+        S = self.config.num_streams
+        if self.mode == "row_group":
+            return range(n_rows) if unit_index % S == self.stream else range(0)
+        return range((self.stream - first_global_row) % S, n_rows, S)
 
     def __iter__(self) -> Iterator[tuple[DocPosition, str]]:
         return self.iter_from(DocPosition())
 
     def iter_from(self, start: DocPosition) -> Iterator[tuple[DocPosition, str]]:
-        """Yield `(position, text)` for every document of the split at or after `start`.
+        """Yield `(position, text)` for every document of this stream and split at or after `start`.
 
         Stops after `config.max_epochs` epochs (never, if None). Raises if a whole epoch holds no
-        document of the split, instead of spinning forever.
+        document for this stream, instead of spinning forever.
         """
         cfg = self.config
         epoch = start.epoch
-        while cfg.max_epochs is None or epoch < cfg.max_epochs:
-            resuming = epoch == start.epoch
-            found = 0
-            order = self.file_order(epoch)
-            for fi in range(start.file if resuming else 0, len(order)):
-                for pos, text in self._iter_file(epoch, fi, order[fi], start if resuming else None):
-                    found += 1
-                    yield pos, text
-                resuming = False  # the start position applies to the first file only
-            whole_epoch = epoch != start.epoch or start == DocPosition(epoch=start.epoch)
-            if found == 0 and whole_epoch:
-                raise ValueError(
-                    f"no {cfg.split!r} documents in {len(self.paths)} shard(s) "
-                    f"(val_fraction={cfg.val_fraction})"
-                )
-            epoch += 1
+        handle: tuple[int, pq.ParquetFile] | None = None  # the open file, reused across its row groups
+        try:
+            while cfg.max_epochs is None or epoch < cfg.max_epochs:
+                resuming = epoch == start.epoch
+                units = self.units(epoch)
+                offsets = np.concatenate([[0], np.cumsum([u.rows for u in units])]).tolist()
+                found = 0
+                for ui in range(start.unit if resuming else 0, len(units)):
+                    unit = units[ui]
+                    rows = self._stream_rows(ui, offsets[ui], unit.rows)
+                    first_row = start.row if resuming and ui == start.unit else 0
+                    if first_row > rows.start:  # resuming inside this unit: skip rows already read
+                        rows = rows[-(-(first_row - rows.start) // rows.step):]
+                    if not rows:
+                        continue
+                    if handle is None or handle[0] != unit.file:
+                        if handle is not None:
+                            handle[1].close()
+                        handle = (unit.file, pq.ParquetFile(self.paths[unit.file]))
+                    for row, text in self._read(handle[1], unit, rows):
+                        found += 1
+                        yield DocPosition(epoch, ui, row), text
+                whole_epoch = epoch != start.epoch or start == DocPosition(epoch=start.epoch)
+                if found == 0 and whole_epoch:
+                    raise ValueError(
+                        f"no {cfg.split!r} documents for stream {self.stream} of {cfg.num_streams} in "
+                        f"{len(self.paths)} shard(s) (val_fraction={cfg.val_fraction}); "
+                        "with this little data use fewer streams (--data-streams) or more documents"
+                    )
+                epoch += 1
+        finally:
+            if handle is not None:
+                handle[1].close()
 
-    def _iter_file(
-        self, epoch: int, fi: int, path_index: int, start: DocPosition | None
-    ) -> Iterator[tuple[DocPosition, str]]:
+    def _read(self, pf: pq.ParquetFile, unit: Unit, rows: range) -> Iterator[tuple[int, str]]:
+        """(row, text) for the given rows of one row group that are in the split."""
         cfg = self.config
-        with pq.ParquetFile(self.paths[path_index]) as pf:
-            names = pf.schema_arrow.names
-            if cfg.text_column not in names:
-                raise ValueError(f"{self.paths[path_index]} has no {cfg.text_column!r} column")
-            has_id = cfg.id_column in names
-            columns = [cfg.text_column] + ([cfg.id_column] if has_id else [])
-            rg_order = self.row_group_order(epoch, path_index, pf.num_row_groups)
-            first_rg = start.row_group if start is not None else 0
-            for ri in range(first_rg, len(rg_order)):
-                # One row group in memory at a time, and only the columns we need.
-                table = pf.read_row_group(rg_order[ri], columns=columns)
-                first_row = start.row if start is not None and ri == first_rg else 0
-                for lo in range(first_row, table.num_rows, cfg.read_chunk):
-                    n = min(cfg.read_chunk, table.num_rows - lo)
-                    texts = table.column(cfg.text_column).slice(lo, n).to_pylist()
-                    ids = table.column(cfg.id_column).slice(lo, n).to_pylist() if has_id else texts
-                    for j, (text, key) in enumerate(zip(texts, ids)):
-                        if not text:
-                            continue
-                        if cfg.split != "all" and not in_split(key or text, cfg.split, cfg.val_fraction):
-                            continue
-                        yield DocPosition(epoch, fi, ri, lo + j), text
-                del table
-
-
-class TokenLoader:
-    """Packs the tokenized documents of a split into `(x, y)` LongTensor batches of shape (B, T).
-
-    Iterating continues from the current state; `state_dict()` taken after receiving a batch
-    describes the position right after that batch.
-    """
-
-    def __init__(self, paths: Sequence[Path], tokenizer: Tokenizer, config: LoaderConfig) -> None:
-        self.config = config
-        self.docs = ShardDocuments(paths, config)
-        self.tokenizer = tokenizer
-        self.eot = eot_id(tokenizer)
-        self._position = DocPosition()  # first document with tokens not yet emitted
-        self._token_offset = 0  # how many of that document's tokens (incl. its EOT) were emitted
-        self.tokens_emitted = 0  # tokens yielded in x by this loader object (for statistics)
-
-    @property
-    def epoch(self) -> int:
-        return self._position.epoch
-
-    def shards_digest(self) -> str:
-        """Fingerprint of the shard list (paths relative to their common folder, so the data folder
-        may move), so a state is not applied to different data. File contents are not hashed."""
-        resolved = [p.resolve() for p in self.docs.paths]
-        root = Path(os.path.commonpath(resolved)) if len(resolved) > 1 else resolved[0].parent
-        names = "\n".join(p.relative_to(root).as_posix() for p in resolved)
-        return hashlib.sha1(names.encode()).hexdigest()[:16]
-
-    def state_dict(self) -> dict[str, Any]:
-        """JSON-serialisable position of the stream (plus what it must match when loaded)."""
-        return {
-            "position": asdict(self._position),
-            "token_offset": self._token_offset,
-            "shards": self.shards_digest(),
-            "seed": self.config.seed,
-            "split": self.config.split,
-            "val_fraction": self.config.val_fraction,
-        }
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Continue from a `state_dict()`; the next batch is the one that followed it."""
-        for key, mine in (
-            ("shards", self.shards_digest()),
-            ("seed", self.config.seed),
-            ("split", self.config.split),
-            ("val_fraction", self.config.val_fraction),
-        ):
-            if state.get(key) != mine:
-                raise ValueError(
-                    f"loader state was saved with {key}={state.get(key)!r}, this loader has {mine!r}; "
-                    "resuming would not continue the same stream"
-                )
-        self._position = DocPosition(**state["position"])
-        self._token_offset = int(state["token_offset"])
-
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        cfg = self.config
-        width = cfg.block_size + 1
-        need = cfg.batch_size * width
-        buf: list[int] = []  # tokens read but not yet emitted
-        # One entry per document with tokens in `buf`, oldest first: [position, n_tokens, n_left].
-        segments: deque[list[Any]] = deque()
-        last_done: tuple[DocPosition, int] = (self._position, self._token_offset)
-        skip = self._token_offset
-        docs = self.docs.iter_from(self._position)
-        exhausted = False
-        while True:
-            while len(buf) < need and not exhausted:
-                batch = list(islice(docs, cfg.tokenize_batch))
-                if not batch:
-                    exhausted = True
-                    break
-                encodings = self.tokenizer.encode_batch([t for _, t in batch], add_special_tokens=False)
-                for (pos, _), enc in zip(batch, encodings):
-                    ids = enc.ids + [self.eot]
-                    n = len(ids)
-                    if skip:
-                        # Resuming: the first document was partly emitted before the checkpoint.
-                        if pos != self._position:
-                            raise ValueError(f"resume position {self._position} not found (got {pos})")
-                        ids = ids[skip:]
-                        skip = 0
-                    buf.extend(ids)
-                    segments.append([pos, n, len(ids)])
-            n_blocks = min(len(buf), need) // width
-            if n_blocks == 0:
-                return  # only reachable after the last epoch: the remainder is shorter than a block
-            take = n_blocks * width
-            block = torch.tensor(buf[:take], dtype=torch.long).view(n_blocks, width)
-            del buf[:take]
-            last_done = self._consume(segments, take, last_done)
-            self.tokens_emitted += n_blocks * cfg.block_size
-            # x is the block minus its last token, y the block minus its first: y[t] = next token after x[t].
-            yield block[:, :-1].contiguous(), block[:, 1:].contiguous()
-            if n_blocks < cfg.batch_size:
-                return  # a short final batch only happens when the data ran out
-
-    def _consume(
-        self, segments: deque[list[Any]], n: int, last_done: tuple[DocPosition, int]
-    ) -> tuple[DocPosition, int]:
-        """Drop `n` emitted tokens from the front of `segments` and update the resume position."""
-        while n:
-            seg = segments[0]
-            if seg[2] <= n:
-                n -= seg[2]
-                last_done = (seg[0], seg[1])  # fully emitted: resuming there skips all its tokens
-                segments.popleft()
-            else:
-                seg[2] -= n
-                n = 0
-        if segments:
-            pos, total, left = segments[0]
-            self._position, self._token_offset = pos, total - left
-        else:
-            self._position, self._token_offset = last_done
-        return last_done
+        names = pf.schema_arrow.names
+        if cfg.text_column not in names:
+            raise ValueError(f"{self.paths[unit.file]} has no {cfg.text_column!r} column")
+        has_id = cfg.id_column in names
+        columns = [cfg.text_column] + ([cfg.id_column] if has_id else [])
+        # One row group in memory at a time, and only the columns we need.
+        table = pf.read_row_group(unit.row_group, columns=columns)
+        contiguous = rows.step == 1
+        for lo in range(0, len(rows), cfg.read_chunk):
+            chunk = rows[lo : lo + cfg.read_chunk]
+            part = (table.slice(chunk.start, len(chunk)) if contiguous
+                    else table.take(np.arange(chunk.start, chunk.stop, chunk.step)))
+            texts = part.column(cfg.text_column).to_pylist()
+            ids = part.column(cfg.id_column).to_pylist() if has_id else texts
+            for row, text, key in zip(chunk, texts, ids):
+                if not text:
+                    continue
+                if cfg.split != "all" and not in_split(key or text, cfg.split, cfg.val_fraction):
+                    continue
+                yield row, text
+        del table
 
 
 def iter_texts(

@@ -5,8 +5,9 @@ Module names follow Hugging Face's `GPT2LMHeadModel` (`transformer.wte`, `transf
 `c_attn`, `c_proj` and `c_fc` as `Conv1D` (weight shape [in, out]); here they are `nn.Linear`
 ([out, in]), so those four weights need a transpose.
 
-GPT-3 alternates dense and locally banded sparse attention layers; every layer here is dense, which
-is what public GPT-3-size reproductions do.
+GPT-3 alternates dense and locally banded sparse attention layers: `GPTConfig(attention_pattern=
+"alternating", local_window=...)` (see `model.attention`); the default is all dense, which is what
+GPT-2 and public GPT-3-size reproductions do.
 """
 
 from __future__ import annotations
@@ -17,36 +18,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from model.attention import CausalSelfAttention
 from model.config import GPTConfig
-
-
-class CausalSelfAttention(nn.Module):
-    """Multi-head self-attention where each position sees itself and the past only."""
-
-    def __init__(self, config: GPTConfig) -> None:
-        super().__init__()
-        # One matmul produces q, k and v for all heads at once.
-        self.c_attn = nn.Linear(config.n_embd, 3 * config.n_embd, bias=config.bias)
-        self.c_proj = nn.Linear(config.n_embd, config.n_embd, bias=config.bias)
-        self.resid_dropout = nn.Dropout(config.dropout)
-        self.n_head = config.n_head
-        self.n_embd = config.n_embd
-        self.dropout = config.dropout
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        B, T, C = x.shape
-        q, k, v = self.c_attn(x).split(self.n_embd, dim=2)
-        # (B, T, C) -> (B, n_head, T, head_dim): heads become a batch dimension.
-        q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-        k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-        v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-        # SDPA picks a fused kernel (flash / memory-efficient on GPU) and applies the causal mask
-        # without materialising a T x T mask tensor.
-        y = F.scaled_dot_product_attention(
-            q, k, v, dropout_p=self.dropout if self.training else 0.0, is_causal=True
-        )
-        y = y.transpose(1, 2).contiguous().view(B, T, C)
-        return self.resid_dropout(self.c_proj(y))
+from model.kv_cache import KVCache
 
 
 class MLP(nn.Module):
@@ -67,17 +41,17 @@ class MLP(nn.Module):
 class Block(nn.Module):
     """Pre-LayerNorm transformer block: x + attn(ln(x)), then x + mlp(ln(x))."""
 
-    def __init__(self, config: GPTConfig) -> None:
+    def __init__(self, config: GPTConfig, layer_idx: int = 0) -> None:
         super().__init__()
         self.ln_1 = nn.LayerNorm(config.n_embd, bias=config.bias)
-        self.attn = CausalSelfAttention(config)
+        self.attn = CausalSelfAttention(config, layer_idx)
         self.ln_2 = nn.LayerNorm(config.n_embd, bias=config.bias)
         self.mlp = MLP(config)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, kv_cache: KVCache | None = None) -> torch.Tensor:
         # Normalising the branch input (not the residual stream) is GPT-2's change over GPT-1;
         # it keeps the residual path an identity and makes deep stacks trainable without warm tricks.
-        x = x + self.attn(self.ln_1(x))
+        x = x + self.attn(self.ln_1(x), kv_cache)
         x = x + self.mlp(self.ln_2(x))
         return x
 
@@ -93,7 +67,7 @@ class GPT(nn.Module):
                 wte=nn.Embedding(config.vocab_size, config.n_embd),
                 wpe=nn.Embedding(config.block_size, config.n_embd),
                 drop=nn.Dropout(config.dropout),
-                h=nn.ModuleList([Block(config) for _ in range(config.n_layer)]),
+                h=nn.ModuleList([Block(config, i) for i in range(config.n_layer)]),
                 ln_f=nn.LayerNorm(config.n_embd, bias=config.bias),
             )
         )
@@ -126,22 +100,29 @@ class GPT(nn.Module):
             n -= self.transformer.wpe.weight.numel()
         return n
 
-    def hidden_states(self, idx: torch.Tensor) -> torch.Tensor:
-        """Final-LayerNorm output for token ids `idx` of shape (B, T): returns (B, T, n_embd)."""
+    def hidden_states(self, idx: torch.Tensor, kv_cache: KVCache | None = None) -> torch.Tensor:
+        """Final-LayerNorm output for token ids `idx` of shape (B, T): returns (B, T, n_embd).
+
+        With `kv_cache`, `idx` continues the cached positions (their keys/values are reused and the
+        new ones appended), which is how `generate` decodes one token at a time.
+        """
         B, T = idx.shape
-        if T > self.config.block_size:
-            raise ValueError(f"sequence length {T} exceeds block_size {self.config.block_size}")
-        pos = torch.arange(T, dtype=torch.long, device=idx.device)
+        start = kv_cache.length if kv_cache is not None else 0
+        if start + T > self.config.block_size:
+            raise ValueError(f"sequence length {start + T} exceeds block_size {self.config.block_size}")
+        pos = torch.arange(start, start + T, dtype=torch.long, device=idx.device)
         x = self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(pos))
         for block in self.transformer.h:
-            x = block(x)
+            x = block(x, kv_cache)
+        if kv_cache is not None:
+            kv_cache.advance(T)
         return self.transformer.ln_f(x)
 
     def forward(
-        self, idx: torch.Tensor, targets: torch.Tensor | None = None
+        self, idx: torch.Tensor, targets: torch.Tensor | None = None, kv_cache: KVCache | None = None
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Return (logits (B, T, vocab), mean cross-entropy or None). Targets equal to -1 are ignored."""
-        logits = self.lm_head(self.hidden_states(idx))
+        logits = self.lm_head(self.hidden_states(idx, kv_cache))
         loss = None
         if targets is not None:
             # Upcast: under bf16 autocast the logits are bf16, and a softmax over 50k entries in bf16
@@ -151,6 +132,13 @@ class GPT(nn.Module):
             )
         return logits, loss
 
+    def new_kv_cache(self, batch_size: int, max_len: int | None = None) -> KVCache:
+        """An empty cache for `batch_size` sequences of up to `max_len` (default block_size) positions,
+        on the model's device and in its dtype."""
+        c = self.config
+        w = self.transformer.wte.weight
+        return KVCache(c.n_layer, batch_size, c.n_head, c.head_dim, max_len or c.block_size, w.device, w.dtype)
+
     @torch.no_grad()
     def generate(
         self,
@@ -158,30 +146,13 @@ class GPT(nn.Module):
         max_new_tokens: int,
         temperature: float = 1.0,
         top_k: int | None = None,
+        top_p: float | None = None,
         vocab_limit: int | None = None,
         generator: torch.Generator | None = None,
+        use_cache: bool = True,
     ) -> torch.Tensor:
-        """Append `max_new_tokens` sampled tokens to `idx` (B, T) and return the longer tensor.
+        """Append `max_new_tokens` sampled tokens to `idx` (B, T); see `model.generate.generate`."""
+        from model.generate import generate
 
-        temperature 0 means greedy decoding. `top_k` keeps only the k most likely tokens.
-        `vocab_limit` forbids ids >= it (the padding rows of a padded vocabulary, which no tokenizer
-        can decode). No KV cache: every step re-runs the (cropped) context, fine for samples.
-        """
-        for _ in range(max_new_tokens):
-            # Positions beyond block_size have no embedding, so keep only the latest block_size tokens.
-            ctx = idx[:, -self.config.block_size :]
-            # Only the last position is needed: skip the LM head for the others.
-            logits = self.lm_head(self.hidden_states(ctx)[:, -1, :]).float()
-            if vocab_limit is not None and vocab_limit < logits.size(-1):
-                logits[:, vocab_limit:] = -float("inf")
-            if temperature <= 0:
-                next_id = logits.argmax(dim=-1, keepdim=True)
-            else:
-                logits = logits / temperature
-                if top_k is not None and top_k > 0:
-                    kth = torch.topk(logits, min(top_k, logits.size(-1))).values[:, [-1]]
-                    logits[logits < kth] = -float("inf")
-                probs = F.softmax(logits, dim=-1)
-                next_id = torch.multinomial(probs, num_samples=1, generator=generator)
-            idx = torch.cat((idx, next_id), dim=1)
-        return idx
+        return generate(self, idx, max_new_tokens, temperature=temperature, top_k=top_k, top_p=top_p,
+                        vocab_limit=vocab_limit, generator=generator, use_cache=use_cache)

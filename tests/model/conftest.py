@@ -15,6 +15,7 @@ import torch
 from model.data import find_shards, iter_texts
 from model.tokenizer import train_tokenizer
 
+
 @pytest.fixture(autouse=True)
 def one_torch_thread():
     """Run the model tests on one thread: faster for these tiny models, and steady when other
@@ -118,3 +119,17 @@ def make_shards(tmp_path: Path):
         return root
 
     return build
+
+
+@pytest.fixture(scope="session")
+def mixed_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two sources as the pipelines lay them out: data/webtext/ and data/commoncrawl/."""
+    root = tmp_path_factory.mktemp("mixed")
+    write_shards(root / "webtext", make_documents(240), n_files=3)
+    write_shards(root / "commoncrawl", make_documents(90, seed=9), n_files=1, row_group_size=8)
+    return root
+
+
+def unique_documents(n: int, seed: int = 0) -> list[str]:
+    """`make_documents` with a unique prefix, so each text identifies its document."""
+    return [f"doc {i:04d}: {text}" for i, text in enumerate(make_documents(n, seed=seed))]

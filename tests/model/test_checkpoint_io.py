@@ -1,4 +1,5 @@
-"""Checkpoints: exact weight round trip, tied weights stored once, no pickle, consistency checks."""
+"""Checkpoints: exact weight round trip, tied weights stored once, no pickle, consistency checks, step
+folders with a `latest` pointer, keep-last-k, crash safety."""
 
 from __future__ import annotations
 
@@ -10,8 +11,17 @@ import pytest
 import torch
 from safetensors import safe_open
 
+import model.checkpoint as ckpt_mod
 from model.checkpoint import (
-    WEIGHTS_FILE, load_model, load_optimizer_state, load_train_state, save_checkpoint, save_weights,
+    WEIGHTS_FILE,
+    list_checkpoints,
+    load_model,
+    load_optimizer_state,
+    load_train_state,
+    resolve_checkpoint,
+    save_checkpoint,
+    save_step_checkpoint,
+    save_weights,
 )
 from model.config import GPTConfig
 from model.gpt import GPT
@@ -99,3 +109,51 @@ def test_mismatched_files_are_refused(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text(json.dumps({**cfg, "n_layer": 3}))
     with pytest.raises(ValueError, match="missing"):
         load_model(tmp_path)
+
+
+def test_step_folders_latest_pointer_and_keep_last(tmp_path: Path, monkeypatch) -> None:
+    model, opt = trained_model()
+    tok = tmp_path / "tokenizer.json"
+    tok.write_text("{}")
+    for step in (1, 2, 3, 4):
+        final = save_step_checkpoint(tmp_path, model, {"step": step}, opt, extra_files=[tok], keep_last=2)
+        assert final == tmp_path / f"ckpt-{step:06d}" and (final / "tokenizer.json").is_file()
+        assert (tmp_path / "latest").read_text() == f"ckpt-{step:06d}\n"
+    assert [s for s, _ in list_checkpoints(tmp_path)] == [3, 4]
+    assert resolve_checkpoint(tmp_path) == tmp_path / "ckpt-000004"
+    assert resolve_checkpoint(tmp_path / "ckpt-000003") == tmp_path / "ckpt-000003"
+    forbid_pickle(monkeypatch)
+    assert torch.equal(load_model(tmp_path).transformer.wte.weight, model.transformer.wte.weight)
+
+
+def test_interrupted_save_leaves_the_previous_checkpoint(tmp_path: Path, monkeypatch) -> None:
+    model, opt = trained_model()
+    save_step_checkpoint(tmp_path, model, {"step": 1}, opt)
+    real = ckpt_mod.save_weights
+
+    def crash(*a, **kw):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(ckpt_mod, "save_weights", crash)
+    with pytest.raises(OSError):
+        save_step_checkpoint(tmp_path, model, {"step": 2}, opt)
+    # The half-written folder has a temporary name: nothing points at it, nothing lists it.
+    assert resolve_checkpoint(tmp_path) == tmp_path / "ckpt-000001"
+    assert [s for s, _ in list_checkpoints(tmp_path)] == [1]
+    assert list(tmp_path.glob(".ckpt-000002.tmp-*"))
+    monkeypatch.setattr(ckpt_mod, "save_weights", real)
+    save_step_checkpoint(tmp_path, model, {"step": 2}, opt)  # the next save cleans up
+    assert not list(tmp_path.glob(".ckpt-*")) and resolve_checkpoint(tmp_path).name == "ckpt-000002"
+    # A stale pointer falls back to the newest complete folder; `remove` drops another run's folders.
+    (tmp_path / "latest").write_text("ckpt-000999\n")
+    assert resolve_checkpoint(tmp_path).name == "ckpt-000002"
+    save_step_checkpoint(tmp_path, model, {"step": 1}, opt, remove=[tmp_path / "ckpt-000002"])
+    assert [s for s, _ in list_checkpoints(tmp_path)] == [1]
+
+
+def test_flat_layout_still_loads(tmp_path: Path) -> None:
+    model, opt = trained_model()
+    save_checkpoint(tmp_path, model, {"step": 3}, opt)  # files directly in the folder
+    assert resolve_checkpoint(tmp_path) == tmp_path
+    assert load_model(tmp_path).config == CFG
+    assert resolve_checkpoint(tmp_path / "nothing") is None

@@ -1,4 +1,6 @@
-"""The streaming loader: shard discovery, packing, splits, ordering, bounded reads, exact resume."""
+"""The streaming loader (one stream): shard discovery, packing, splits, ordering, bounded reads, exact resume.
+
+Sharding over streams, ranks and workers is in test_sharding.py; mixing in test_mixing.py."""
 
 from __future__ import annotations
 
@@ -10,9 +12,8 @@ import pytest
 import torch
 
 import model.data as data_mod
-from model.data import (
-    LoaderConfig, ShardDocuments, TokenLoader, find_shards, in_split, iter_texts, val_score,
-)
+from model.data import LoaderConfig, ShardDocuments, find_shards, in_split, iter_texts, val_score
+from model.loader import TokenLoader
 from model.tokenizer import eot_id
 
 
@@ -134,7 +135,8 @@ def test_resume_continues_exactly(shard_dir: Path, tokenizer, stop_after: int) -
     for _ in range(stop_after):
         next(it)
     state = first.state_dict()
-    assert state["token_offset"] >= 0 and "position" in state
+    stream = state["streams"]["0"]
+    assert stream["batches"] == stop_after and stream["sources"]["all"]["token_offset"] >= 0
 
     resumed = TokenLoader(paths, tokenizer, cfg)
     resumed.load_state_dict(state)

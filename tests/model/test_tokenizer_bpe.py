@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from model.tokenizer import (
-    EOT_TOKEN, eot_id, load_or_train_tokenizer, load_tokenizer, save_tokenizer, train_tokenizer,
+    EOT_TOKEN,
+    eot_id,
+    load_or_train_tokenizer,
+    load_tokenizer,
+    save_tokenizer,
+    train_tokenizer,
 )
 
 SAMPLES = [
@@ -81,3 +86,13 @@ def test_rejects_vocab_without_room_for_merges() -> None:
         train_tokenizer(["abc"], vocab_size=200)
     with pytest.raises(FileNotFoundError):
         load_tokenizer("/nonexistent/tokenizer.json")
+
+
+def test_transformers_loads_the_file_with_the_same_ids(tokenizer, tmp_path: Path) -> None:
+    """Checked by hand with transformers 5.24; skipped where transformers is not installed (CI)."""
+    transformers = pytest.importorskip("transformers")
+    path = save_tokenizer(tokenizer, tmp_path / "tokenizer.json")
+    hf = transformers.PreTrainedTokenizerFast(tokenizer_file=str(path), eos_token=EOT_TOKEN)
+    for text in SAMPLES:
+        assert hf.encode(text) == tokenizer.encode(text).ids and hf.decode(hf.encode(text)) == text
+    assert hf.eos_token_id == eot_id(tokenizer)

@@ -1,0 +1,253 @@
+"""The training loader: sources -> disjoint streams -> packed (x, y) batches, across DDP ranks and
+DataLoader workers, with an exact resume state.
+
+Layout of the work (S = `LoaderConfig.num_streams`, R ranks, W workers per rank):
+
+- Each source's documents are split into S disjoint streams (`model.data.ShardDocuments`). Stream g
+  packs its documents into blocks (`model.packing.BlockPacker`, one per source) and forms batches;
+  each block's source is drawn with the mixture weights (`model.mixing.mix_choices`).
+- Rank r owns the streams g = r, r + R, r + 2R, ... (L = S / R of them) and reads them round-robin:
+  its batch i comes from its local stream i mod L.
+- With W > 0 workers (W divides L), worker w computes the batches i = w, w + W, ... (so always the
+  same streams), in a background process: reading Parquet and tokenizing never block the training
+  step. torch's DataLoader returns the workers' batches in round-robin order, i.e. in order of i, so
+  the sequence of batches does not depend on W: W = 0, 1, 2 give the same data.
+
+With finite epochs (evaluation, tests) a stream ends when its data runs out, and the others
+continue until all have ended.
+
+Exact resume: every batch comes with its stream's state after it (a few integers per source) and
+its index i. The main process keeps the latest state of each stream and the count of batches
+consumed; `state_dict()` is that, and a loader restored from it continues with batch i + 1 from
+every stream's next block: the same batches an uninterrupted run would have seen, whatever was
+prefetched and thrown away. The data order depends on the seed, S and the batch size, not on W.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tokenizers import Tokenizer
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
+
+from model.data import DocPosition, LoaderConfig, ShardDocuments, name_salt
+from model.mixing import ALL, Source, mix_choices
+from model.packing import BlockPacker
+
+STATE_VERSION = 2
+
+
+def fresh_stream_state(sources: Sequence[Source]) -> dict[str, Any]:
+    """The state of a stream that has produced nothing yet."""
+    return {"batches": 0, "sources": {s.name: {"position": asdict(DocPosition()), "token_offset": 0}
+                                      for s in sources}}
+
+
+def stream_batches(
+    stream: int,
+    sources: Sequence[Source],
+    tokenizer: Tokenizer,
+    cfg: LoaderConfig,
+    state: dict[str, Any],
+) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
+    """Batches (n, block_size + 1) of one stream, each with the stream's state right after it.
+
+    With finite `max_epochs`, ends (after a short batch, if any) when the source drawn next runs out.
+    """
+    packers = [
+        BlockPacker(ShardDocuments(s.paths, cfg, stream, name_salt(s.name)), tokenizer, cfg.block_size + 1,
+                    cfg.tokenize_batch, state["sources"][s.name])
+        for s in sources
+    ]
+    weights = [s.weight for s in sources]
+    n_batches = int(state["batches"])
+    while True:
+        blocks = []
+        for k in mix_choices(cfg.seed, stream, n_batches, cfg.batch_size, weights):
+            block = packers[k].next_block()
+            if block is None:
+                break
+            blocks.append(block)
+        if not blocks:
+            return
+        n_batches += 1
+        new_state = {"batches": n_batches, "sources": {s.name: p.state() for s, p in zip(sources, packers)}}
+        yield np.asarray(blocks, dtype=np.int64), new_state
+        if len(blocks) < cfg.batch_size:
+            return
+
+
+class _StreamBatches(IterableDataset):
+    """Batches i = cursor + w, cursor + w + W, ... of one rank, for worker w of W (in-process: 0 of 1)."""
+
+    def __init__(self, sources: Sequence[Source], tokenizer: Tokenizer, cfg: LoaderConfig,
+                 local_streams: list[int], cursor: int, states: dict[int, dict[str, Any]]) -> None:
+        self.sources, self.tokenizer, self.cfg = list(sources), tokenizer, cfg
+        self.local_streams, self.cursor, self.states = local_streams, cursor, states
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, str]]:
+        info = get_worker_info()
+        w, W = (info.id, info.num_workers) if info is not None else (0, 1)
+        L = len(self.local_streams)
+        mine = {self.local_streams[(self.cursor + w + k * W) % L] for k in range(L)}
+        gens: dict[int, Iterator[tuple[np.ndarray, dict[str, Any]]]] = {}
+        ended: set[int] = set()  # streams whose data ran out (finite epochs only)
+        i = self.cursor + w
+        while len(ended) < len(mine):
+            g = self.local_streams[i % L]
+            if g not in ended:
+                if g not in gens:
+                    gens[g] = stream_batches(g, self.sources, self.tokenizer, self.cfg, self.states[g])
+                item = next(gens[g], None)
+                if item is None:
+                    ended.add(g)
+                else:
+                    blocks, state = item
+                    block = torch.from_numpy(blocks)
+                    # x is the block minus its last token, y the block minus its first: y[t] follows x[t].
+                    # The state travels as JSON text, which the DataLoader passes through untouched.
+                    yield (block[:, :-1].contiguous(), block[:, 1:].contiguous(),
+                           json.dumps({"i": i, "stream": g, "state": state}))
+            i += W
+
+
+def _worker_init(_: int) -> None:
+    # One worker = one core: no tokenizers thread pool inside it (and no fork warning about it).
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
+    # Ctrl-C and a scheduler's SIGTERM reach the whole process group. The training process turns them
+    # into "finish this step and save", which may still need batches; a worker that died of the
+    # signal would break that. The main process stops its workers itself (and they exit if it dies).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def largest_divisor_at_most(n: int, k: int) -> int:
+    return max(d for d in range(1, max(1, min(n, k)) + 1) if n % d == 0)
+
+
+class TokenLoader:
+    """This rank's `(x, y)` LongTensor batches of shape (B, T) over the given sources.
+
+    `data` is a list of shard paths (one source) or of `Source`s (a mixture). Iterating continues
+    from the current state; `state_dict()` taken after receiving a batch describes the position
+    right after that batch.
+    """
+
+    def __init__(
+        self,
+        data: Sequence[Path] | Sequence[Source],
+        tokenizer: Tokenizer,
+        config: LoaderConfig,
+        rank: int = 0,
+        world_size: int = 1,
+        num_workers: int = 0,
+        pin_memory: bool = False,
+    ) -> None:
+        if data and all(isinstance(d, Source) for d in data):
+            self.sources = list(data)
+        else:
+            self.sources = [Source(ALL, tuple(Path(p) for p in data))]
+        if not self.sources or not all(s.paths for s in self.sources):
+            raise ValueError("no Parquet shards given")
+        S = config.num_streams
+        if S % world_size:
+            raise ValueError(f"{S} data streams cannot be split evenly over {world_size} ranks")
+        self.config = config
+        self.tokenizer = tokenizer
+        self.rank, self.world_size = rank, world_size
+        self.local_streams = [rank + k * world_size for k in range(S // world_size)]
+        # Workers must divide the rank's streams, so every stream stays in one worker (its state
+        # evolves in one process) and the round-robin order is kept.
+        self.num_workers = largest_divisor_at_most(len(self.local_streams), num_workers) if num_workers > 0 else 0
+        self.pin_memory = pin_memory
+        self._cursor = 0  # batches this rank has consumed
+        self._states = {g: fresh_stream_state(self.sources) for g in self.local_streams}
+        self.tokens_emitted = 0  # tokens yielded in x by this loader object (for statistics)
+
+    @property
+    def epoch(self) -> int:
+        """The furthest epoch any source of any of this rank's streams has reached."""
+        return max(st["position"]["epoch"] for s in self._states.values() for st in s["sources"].values())
+
+    def epochs(self) -> dict[str, int]:
+        """Per source, the furthest epoch reached by this rank's streams."""
+        return {src.name: max(s["sources"][src.name]["position"]["epoch"] for s in self._states.values())
+                for src in self.sources}
+
+    def _fingerprint(self) -> dict[str, Any]:
+        c = self.config
+        return {
+            "num_streams": c.num_streams, "world_size": self.world_size, "batch_size": c.batch_size,
+            "block_size": c.block_size, "seed": c.seed, "split": c.split, "val_fraction": c.val_fraction,
+            "sources": {s.name: {"weight": round(s.weight, 12), "shards": s.digest()} for s in self.sources},
+        }
+
+    def state_dict(self) -> dict[str, Any]:
+        """JSON-serialisable position of this rank's streams (plus what it must match when loaded).
+
+        In DDP, merge the ranks' dicts with `merge_states` before saving.
+        """
+        return {"version": STATE_VERSION, "cursor": self._cursor,
+                "streams": {str(g): self._states[g] for g in self.local_streams}, **self._fingerprint()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from a `state_dict()`; the next batch is the one that followed it."""
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"loader state version {state.get('version')!r} is not {STATE_VERSION}: "
+                             "it was written by an older webtext; start a fresh run")
+        for key, mine in self._fingerprint().items():
+            if state.get(key) != mine:
+                raise ValueError(
+                    f"loader state was saved with {key}={state.get(key)!r}, this loader has {mine!r}; "
+                    "resuming would not continue the same stream"
+                )
+        missing = [g for g in self.local_streams if str(g) not in state["streams"]]
+        if missing:
+            raise ValueError(f"loader state lacks streams {missing}")
+        self._states = {g: state["streams"][str(g)] for g in self.local_streams}
+        self._cursor = int(state["cursor"])
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        dataset = _StreamBatches(self.sources, self.tokenizer, self.config, self.local_streams,
+                                 self._cursor, dict(self._states))
+        if self.num_workers == 0:
+            it: Any = iter(dataset)
+        else:
+            # A private generator: the DataLoader draws its workers' base seed from it, and drawing from
+            # torch's global RNG would shift the dropout masks of a resumed run.
+            it = iter(DataLoader(dataset, batch_size=None, num_workers=self.num_workers,
+                                 worker_init_fn=_worker_init, pin_memory=self.pin_memory, prefetch_factor=2,
+                                 generator=torch.Generator()))
+        try:
+            for x, y, meta in it:
+                m = json.loads(meta)
+                if m["i"] != self._cursor and self.config.max_epochs is None:
+                    raise RuntimeError(f"loader batch {m['i']} arrived when {self._cursor} was due")
+                # With finite epochs a stream that ran out is skipped and the others drain, so the
+                # batch indices may jump; training streams never run out and always arrive in order.
+                self._states[m["stream"]] = m["state"]
+                self._cursor = max(self._cursor, m["i"]) + 1
+                self.tokens_emitted += x.numel()
+                yield x, y
+        finally:
+            shutdown = getattr(it, "_shutdown_workers", None)
+            if shutdown is not None:
+                shutdown()  # stop the worker processes now, not whenever the iterator is collected
+
+
+def merge_states(states: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One loader state from the `state_dict()`s of all ranks (they advance in lockstep)."""
+    cursors = {s["cursor"] for s in states}
+    if len(cursors) != 1:
+        raise ValueError(f"ranks are at different batches {sorted(cursors)}; cannot save a consistent state")
+    merged = dict(states[0])
+    merged["streams"] = {k: v for s in states for k, v in s["streams"].items()}
+    return merged
