@@ -18,7 +18,7 @@ SENTENCES = [
 ]
 
 
-def write_inputs(make_warc, make_article, n_files=4, per_file=6):
+def write_inputs(make_warc, make_article, n_files=10, per_file=4):
     paths = []
     for f in range(n_files):
         pages = []
