@@ -31,6 +31,7 @@ from tqdm import tqdm
 
 from corpus.cleaning import CleaningConfig, cleaning_steps
 from corpus.executor import merge_stats, run_map_stage
+from corpus.extract import close_sandboxes
 from corpus.fetch import FetchConfig, fetch_links
 from corpus.fetch.cli import add_fetch_arguments, fetch_config_from_args
 from corpus.fetch.state import read_redirect_aliases
@@ -171,6 +172,7 @@ def run(config: WebTextConfig) -> dict | None:
     work = out / "_work"
     parts = run_map_stage(partial(map_pages, config), pages, work / "clean", config.workers,
                           desc="WARC files", fingerprint=fingerprint)
+    close_sandboxes()  # extraction children of an in-process run are not needed any more
     final = run_global_stage([f for p in parts for f in p.files],
                              GlobalConfig(config.dedup, config.dedup_preset, [], config.decontaminate),
                              work, config.workers)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from corpus.cleaning import CleaningConfig, cleaning_steps
 from corpus.executor import merge_stats, part_key, run_map_stage
+from corpus.extract import close_sandboxes
 from corpus.filters.url import URLFilter, load_domain_list
 from corpus.fuzzy_dedup import PRESETS
 from corpus.global_stage import GlobalConfig, run_global_stage, write_output_signatures
@@ -95,6 +96,7 @@ def run(config: CleanConfig) -> dict:
     # 1. Extract and filter every input.
     parts = run_map_stage(partial(map_warc, config, work), tasks, work / "clean", config.workers,
                           desc="WARC files", fingerprint=_map_parameters(config))
+    close_sandboxes()  # extraction children of an in-process run are not needed any more
     files = [f for p in parts for f in p.files]
     stages = [merge_stats(parts)]
 

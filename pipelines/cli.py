@@ -28,6 +28,8 @@ def add_cleaning_arguments(p: argparse.ArgumentParser) -> None:
     dc, de = CleaningConfig(), ExtractionConfig()
     g = p.add_argument_group("text cleaning")
     g.add_argument("--extractor", choices=ENGINES, default=de.engine, help=f"default {de.engine}")
+    g.add_argument("--precise-extraction", action="store_true",
+                   help="trafilatura with its fallback extractors: +0.016 F1, 1.6x slower")
     g.add_argument("--extraction-timeout", type=float, default=de.timeout_s, metavar="S",
                    help="seconds per page before it is killed and dropped (0: no limit, in-process)")
     g.add_argument("--languages", nargs="+", default=list(dc.language.languages), help="lid.176 codes to keep")
@@ -40,7 +42,8 @@ def add_cleaning_arguments(p: argparse.ArgumentParser) -> None:
 
 def cleaning_config_from_args(a: argparse.Namespace) -> CleaningConfig:
     return CleaningConfig(
-        extraction=ExtractionConfig(engine=a.extractor, timeout_s=a.extraction_timeout),
+        extraction=ExtractionConfig(engine=a.extractor, timeout_s=a.extraction_timeout,
+                                    fast=not a.precise_extraction),
         language=LanguageConfig(tuple(a.languages), a.min_lang_score),
         min_words=a.min_words, max_words=a.max_words,
         heuristics=not a.no_heuristics, anonymize_pii=not a.no_pii)

@@ -6,6 +6,7 @@ import re
 import string
 
 PUNCTUATION = frozenset(string.punctuation + "“”‘’«»…–—·•")
+_STRIP = "".join(PUNCTUATION)  # built once: str.strip takes the characters as a string
 # What a line or sentence ends with when it is prose (datatrove's TERMINAL_PUNCTUATION, abridged).
 TERMINAL_PUNCTUATION = (".", "!", "?", '"', "'", "”", "’", "。", "！", "？", "…", ":", ";", ")")
 _PARAGRAPH_BREAK = re.compile(r"\n{2,}")
@@ -15,7 +16,7 @@ def words(text: str) -> list[str]:
     """Whitespace words with surrounding punctuation stripped; pure-punctuation tokens removed."""
     out = []
     for token in text.split():
-        w = token.strip("".join(PUNCTUATION))
+        w = token.strip(_STRIP)
         if w:
             out.append(w)
     return out

@@ -1,4 +1,4 @@
-from corpus.extract import ExtractionConfig, Extractor, decode_html
+from corpus.extract import ExtractionConfig, Extractor, close_sandboxes, decode_html
 from corpus.filters import LengthFilter
 from corpus.langid import LanguageFilter
 from corpus.records import Document
@@ -70,7 +70,10 @@ def test_a_page_that_hangs_is_killed_and_the_next_one_extracted(english_page, mo
     # A page that never finishes: the sandbox child sleeps on this marker (see hanging_extract).
     ex = Extractor(ExtractionConfig(timeout_s=1.0))
     monkeypatch.setattr("corpus.extract._sandbox_loop", hanging_sandbox_loop)
-    out = list(ex([page("<html>HANG</html>"), page(english_page)]))
+    try:
+        out = list(ex([page("<html>HANG</html>"), page(english_page)]))
+    finally:
+        close_sandboxes()  # its child runs the test's loop: not for later tests
     assert len(out) == 1 and "grain sheds" in out[0].text
     assert ex.stats.dropped == {"extraction_timeout": 1} and ex.stats.balanced()
 

@@ -23,8 +23,9 @@ def test_clean_commoncrawl_on_the_sample(tmp_path):
     assert steps["language"]["dropped"]["other_language"] > 50
     assert steps["gopher_repetition"]["dropped"]  # the keyword-stuffed spam pages
     assert steps["exact_dedup"]["dropped"]["duplicate_text"] > 0
+    assert steps["fuzzy_dedup"]["dropped"]["near_duplicate"] > 20  # the sample's edited copies
     table = pq.read_table(shard_paths(tmp_path / "cc"))
-    assert table.schema.equals(SCHEMA) and table.num_rows == manifest["rows"] > 300
+    assert table.schema.equals(SCHEMA) and table.num_rows == manifest["rows"] > 250
     rows = table.to_pylist()
     assert all(r["lang"] == "en" and r["lang_score"] >= 0.65 and r["n_words"] >= 50 for r in rows)
     assert not any("lorem ipsum" in r["text"].lower() for r in rows)
