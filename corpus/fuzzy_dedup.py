@@ -464,6 +464,8 @@ def _reference_collisions(docs: SignatureSet, ref: SignatureSet, active: np.ndar
     for cols in _bands(config, progress, "reference bands"):
         band = np.concatenate([docs.sigs[active, cols], ref.sigs[ref_active, cols]])
         order, group = band_buckets(band)
+        if order.size == 0:  # no two rows share this band's bucket
+            continue
         is_ref = order >= n_docs
         # The first reference row of each bucket that has one (buckets are contiguous).
         starts = np.flatnonzero(np.concatenate([[True], group[1:] != group[:-1]]))

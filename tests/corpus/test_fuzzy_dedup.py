@@ -232,3 +232,13 @@ def test_gpt3_preset_verifies_candidates(tmp_path):
     result = find_near_duplicates(write_sig_files(tmp_path, rows, 1, 0), PRESETS["gpt3"])
     assert result.drop == {"b": "near_duplicate"}
     assert PRESETS["fineweb"].threshold == pytest.approx(0.719, abs=1e-3)
+
+
+def test_a_reference_that_collides_with_nothing_removes_nothing(tmp_path):
+    rng = random.Random(11)
+    (tmp_path / "ref").mkdir()
+    ref_files = write_sig_files(tmp_path / "ref", [("ref0", " ".join(random_text(rng)), 0.0)], 1, 0)
+    cc_files = write_sig_files(tmp_path, [("cc_a", " ".join(random_text(rng)), 0.5),
+                                          ("cc_b", " ".join(random_text(rng)), 0.5)], 1, 1)
+    result = find_near_duplicates(cc_files, reference_files=ref_files)
+    assert result.drop == {} and result.stats.n_out == 2 and result.stats.balanced()
