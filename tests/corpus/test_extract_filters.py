@@ -93,3 +93,15 @@ def hanging_sandbox_loop(conn, config):
             while True:
                 time.sleep(1)
         conn.send(("ok", extract_text(html, url, config)))
+
+
+def test_fast_mode_falls_back_when_it_finds_nothing():
+    # An article inside a layout table: trafilatura's fast mode alone returns nothing here.
+    paras = "".join(f"<p>Paragraph {i} tells how the harbour council planned the new market for the "
+                    f"farmers of the valley, and why the neighbours asked for a study first.</p>" for i in range(6))
+    html = ("<html><body><table><tr><td><aside><ul><li><a href='/a'>Most read</a></li></ul></aside></td>"
+            f"<td><article><h1>The market</h1>{paras}</article></td></tr></table></body></html>")
+    from corpus.extract import extract_text
+
+    text = extract_text(html, "https://x.example/a", ExtractionConfig(timeout_s=0))
+    assert text and "harbour council" in text
