@@ -37,12 +37,13 @@ from corpus.fetch.cli import add_fetch_arguments, fetch_config_from_args
 from corpus.fetch.state import read_redirect_aliases
 from corpus.fuzzy_dedup import PRESETS
 from corpus.global_stage import GlobalConfig, run_global_stage, write_output_signatures
+from corpus.inputs import expand_inputs
 from corpus.join import LinkJoin
 from corpus.links import LinkHarvester, LinkRules, read_links, write_links
 from corpus.manifest import write_json_atomic
 from corpus.publish import print_summary, publish
 from corpus.reddit_api import LISTINGS, TIME_FILTERS, RedditApiConfig, harvest_api
-from corpus.reddit_dumps import expand_inputs, read_submissions
+from corpus.reddit_dumps import read_submissions
 from corpus.shards import file_sha256
 from corpus.steps import StepStats, run_steps
 from corpus.urls import url_key
