@@ -137,17 +137,9 @@ def _word_table() -> np.ndarray:
     return np.fromiter((chr(c).isalnum() for c in range(0x110000)), dtype=bool, count=0x110000)
 
 
-def _fmix32(h: np.ndarray) -> np.ndarray:
-    s1, m1, s2, m2, s3 = _M32
-    h = h ^ (h >> s1)
-    h = h * m1
-    h = h ^ (h >> s2)
-    h = h * m2
-    return h ^ (h >> s3)
-
-
-def _fmix64(h: np.ndarray) -> np.ndarray:
-    s1, m1, s2, m2, s3 = _M64
+def _fmix(h: np.ndarray, constants: tuple) -> np.ndarray:
+    """MurmurHash3's finaliser; `_M32` or `_M64` picks the 32- or 64-bit variant."""
+    s1, m1, s2, m2, s3 = constants
     h = h ^ (h >> s1)
     h = h * m1
     h = h ^ (h >> s2)
@@ -285,7 +277,7 @@ class MinHasher:
             order = np.argsort(d, kind="stable")
             s, e, d = s[order], e[order], d[order]
         raw = (prefix[e] - prefix[s]) * ipw[s]
-        return (_fmix64(raw) & np.uint64(0xFFFFFFFF)).astype(np.uint32), d
+        return (_fmix(raw, _M64) & np.uint64(0xFFFFFFFF)).astype(np.uint32), d
 
     # -- permutations -----------------------------------------------------------------------
 
@@ -295,7 +287,7 @@ class MinHasher:
         if hashes.size == 0:
             return
         counts += np.bincount(doc_of, minlength=len(counts)).astype(np.int32)
-        h = _fmix32(hashes)
+        h = _fmix(hashes, _M32)
         a, b = self.a[:, None], self.b[:, None]
         # Permutations along rows, shingles along columns: the per-document minimum then runs
         # along contiguous memory, 2.2x faster than the transposed layout (measured here).
