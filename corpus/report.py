@@ -11,6 +11,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from corpus.shards import iter_batches
 from corpus.steps import StepStats
 
 
@@ -134,16 +135,16 @@ def fuzzy_dedup_html(summary: dict[str, Any] | None) -> str:
 def write_report(out_dir: Path, manifest: dict[str, Any], steps: Sequence[StepStats],
                  shard_files: Sequence[Path], n_samples: int = 5, seed: int = 0) -> Path:
     """Write `report.html`: funnel, drop reasons with examples, histograms, sampled kept documents."""
-    tables = [pq.read_table(p, columns=["n_words", "url", "text"]) for p in shard_files]
-    n_words = [v for t in tables for v in t.column("n_words").to_pylist()]
-    picks = []
-    total = sum(t.num_rows for t in tables)
-    for idx in sorted(random.Random(seed).sample(range(total), min(n_samples, total))):
-        for t in tables:
-            if idx < t.num_rows:
-                picks.append((t.column("url")[idx].as_py(), t.column("text")[idx].as_py()))
-                break
-            idx -= t.num_rows
+    # Only the small `n_words` column is read whole; the text of the sampled rows is streamed
+    # past, one row group at a time, so the report costs no memory however large the run.
+    n_words = [v for p in shard_files for v in pq.read_table(p, columns=["n_words"]).column("n_words").to_pylist()]
+    total = len(n_words)
+    wanted = set(random.Random(seed).sample(range(total), min(n_samples, total)))
+    picks, row = [], 0
+    for batch in iter_batches(shard_files, columns=["url", "text"]):
+        for i in sorted(j - row for j in wanted if row <= j < row + batch.num_rows):
+            picks.append((batch.column("url")[i].as_py(), batch.column("text")[i].as_py()))
+        row += batch.num_rows
     samples = "".join(f"<h3>{html.escape(u or '')}</h3><pre>{html.escape(x[:1200])}</pre>" for u, x in picks)
     title = html.escape(manifest["pipeline"])
     page = f"""<!doctype html><html><head><meta charset="utf-8">
