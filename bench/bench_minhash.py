@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> None:
     ]:
         wall, cpu, _ = timed(fn, reps)
         rows.append((name, n / wall, n / cpu))
-    base_wall, base_cpu = rows[0][1], rows[0][2]
+    base_cpu = rows[0][2]
     size = sum(map(len, docs)) / len(docs)
     print(f"\nMinHash signatures, {a.docs} synthetic docs of ~{size:,.0f} chars, word {a.ngram}-grams, "
           f"{a.num_perm} permutations, 1 process")

@@ -65,8 +65,6 @@ def test_a_broken_record_in_the_middle_costs_only_that_record(make_warc, english
 def test_uncompressed_and_whole_file_gzip_warcs(make_warc, english_page, tmp_path):
     import gzip
 
-    from warcio.archiveiterator import ArchiveIterator  # noqa: F401  (warcio must read both)
-
     plain = tmp_path / "plain.warc"
     with gzip.open(make_warc(pages(3, english_page)), "rb") as f:
         plain.write_bytes(f.read())  # multi-member gzip decompresses to the plain WARC
