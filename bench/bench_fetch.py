@@ -26,7 +26,7 @@ import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 
 from corpus.fetch import FetchConfig, fetch_links  # noqa: E402
-from corpus.fetch.localserver import StaticResolver  # noqa: E402
+from tests.helpers.localserver import StaticResolver  # noqa: E402
 
 PARAGRAPH = "<p>" + "The harbour council met on Tuesday to decide the future of the grain sheds. " * 8 + "</p>"
 

@@ -6,8 +6,8 @@
 The run is the pipeline's two stages:
 
 1. map (`--workers` processes): generate synthetic documents (~`--chars` each, Zipf words),
-   compute MinHash signatures (`corpus.minhash`) and write signature files
-   (`corpus.fuzzy_dedup.signature_table`), `--chunk` documents per file;
+   compute MinHash signatures (`corpus.dedup.minhash`) and write signature files
+   (`corpus.dedup.near_duplicates.signature_table`), `--chunk` documents per file;
 2. global (this process): `find_near_duplicates` over all the files.
 
 A share of the documents (`--planted`) comes in pairs: a base and a copy with evenly spread
@@ -40,9 +40,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pyarrow.parquet as pq  # noqa: E402
 
-from corpus.fuzzy_dedup import (PRESETS, candidate_probability, find_near_duplicates,  # noqa: E402
+from corpus.dedup.near_duplicates import (PRESETS, candidate_probability, find_near_duplicates,  # noqa: E402
                                 signature_table)
-from corpus.minhash import MinHasher, shingles  # noqa: E402
+from corpus.dedup.minhash import MinHasher, shingles  # noqa: E402
 
 VOCAB_SIZE = 100_000
 
@@ -240,7 +240,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"\nglobal stage over {k:,} docs      {'seconds':>9s} {'RSS growth MB':>14s}")
         print(f"{'datasketch MinHashLSH insert+query':34s} {ds['insert_query_s']:9.1f} {ds['rss_growth_mb']:14,.0f}"
               f"  (insert only {ds['insert_s']:.1f} s)")
-        print(f"{'corpus.fuzzy_dedup (whole stage)':34s} {ours['seconds']:9.1f} {ours['rss_growth_mb']:14,.0f}")
+        print(f"{'corpus.dedup.near_duplicates (whole stage)':34s} {ours['seconds']:9.1f} {ours['rss_growth_mb']:14,.0f}")
         report["lsh_compare"] = {"datasketch": ds, "ours": ours}
     print("\n" + json.dumps(report))
     print("command: python bench/bench_fuzzy_dedup.py " + " ".join(argv if argv is not None else sys.argv[1:]))

@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from corpus.links import LinkHarvester, LinkRules, write_links  # noqa: E402
-from corpus.reddit_dumps import open_dump, read_submissions  # noqa: E402
+from corpus.sources.links import LinkHarvester, LinkRules, write_links  # noqa: E402
+from corpus.sources.reddit_dumps import open_dump, read_submissions  # noqa: E402
 
 DOMAINS = ["nytimes.com", "bbc.co.uk", "theguardian.com", "i.imgur.com", "youtube.com", "i.redd.it",
            "arstechnica.com", "github.com", "en.wikipedia.org", "medium.com", "reuters.com", "self.news"]

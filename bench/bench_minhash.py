@@ -1,10 +1,10 @@
-"""MinHash signatures/s: corpus.minhash (vectorised) vs datasketch, on the same documents.
+"""MinHash signatures/s: corpus.dedup.minhash (vectorised) vs datasketch, on the same documents.
 
     python bench/bench_minhash.py                    # 1,000 synthetic ~3 KB documents
     python bench/bench_minhash.py --docs 2000 --num-perm 128 --ngram 5
 
 Every method goes from text to a 128-value signature (word 5-grams; datasketch paths use
-`corpus.minhash.shingles` for the same shingles and pay for them). Rates are given in wall time
+`corpus.dedup.minhash.shingles` for the same shingles and pay for them). Rates are given in wall time
 and in CPU time of this process: on a shared machine the CPU-time figure is the steadier one.
 Before timing, the signatures are checked equal (ours "sha1" == datasketch default; ours "poly"
 == datasketch with `hashfunc=poly_hash32`).
@@ -21,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from corpus.minhash import MinHashConfig, MinHasher, poly_hash32, shingles  # noqa: E402
+from corpus.dedup.minhash import MinHashConfig, MinHasher, poly_hash32, shingles  # noqa: E402
 
 
 def synthetic_docs(n: int, chars: int = 3000, seed: int = 0) -> list[str]:
@@ -104,8 +104,8 @@ def main(argv: list[str] | None = None) -> None:
     for name, fn, n, reps in [
         ("datasketch MinHash.update per shingle", ds_update(), n_base, 1),
         ("datasketch MinHash.bulk", ds_bulk, a.docs, 1),
-        ("corpus.minhash hash=sha1", ours(sha_cfg), a.docs, 3),
-        ("corpus.minhash hash=poly (default)", ours(poly_cfg), a.docs, 3),
+        ("corpus.dedup.minhash hash=sha1", ours(sha_cfg), a.docs, 3),
+        ("corpus.dedup.minhash hash=poly (default)", ours(poly_cfg), a.docs, 3),
     ]:
         wall, cpu, _ = timed(fn, reps)
         rows.append((name, n / wall, n / cpu))

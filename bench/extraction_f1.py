@@ -130,7 +130,7 @@ def load_pages(data: Path) -> list[Page]:
 
 
 def _webtext(engine: str, **kwargs) -> Callable[[bytes, str | None], str | None]:
-    from corpus.extract import ExtractionConfig, extract_text
+    from corpus.extract.extractor import ExtractionConfig, extract_text
 
     config = ExtractionConfig(engine=engine, timeout_s=0, **kwargs)
     return lambda html, url: extract_text(html, url, config)
@@ -175,11 +175,11 @@ def _datatrove_trafilatura() -> Callable[[bytes, str | None], str | None]:
 
 
 ENGINES: dict[str, tuple[str, Callable[[], Callable]]] = {
-    "webtext-trafilatura": ("corpus.extract default: trafilatura (fast, favor_precision, no comments/tables)",
+    "webtext-trafilatura": ("corpus.extract.extractor default: trafilatura (fast, favor_precision, no comments/tables)",
                             lambda: _webtext("trafilatura")),
-    "webtext-trafilatura-precise": ("corpus.extract, --precise-extraction (trafilatura's fallbacks on)",
+    "webtext-trafilatura-precise": ("corpus.extract.extractor, --precise-extraction (trafilatura's fallbacks on)",
                                     lambda: _webtext("trafilatura", fast=False)),
-    "webtext-resiliparse": ("corpus.extract, resiliparse (main_content, no comments)",
+    "webtext-resiliparse": ("corpus.extract.extractor, resiliparse (main_content, no comments)",
                             lambda: _webtext("resiliparse")),
     "trafilatura-default": ("trafilatura.extract() defaults", lambda: _trafilatura()),
     "trafilatura-fast": ("trafilatura.extract(fast=True)", lambda: _trafilatura(fast=True)),

@@ -3,7 +3,7 @@
     .venv/bin/python bench/profile_map.py --input 'bench/out/warc/x1/*.warc.gz' --engine resiliparse
     .venv/bin/python bench/profile_map.py --input ... --engine trafilatura --cprofile 25
 
-Runs the map steps of `pipelines.clean_commoncrawl` (read_warc -> URL filter -> `corpus.cleaning`
+Runs the map steps of `pipelines.clean_commoncrawl` (read_warc -> URL filter -> `pipelines.cleaning`
 steps; not the raw-text tap, nor the part writing) in this process over every input, consuming
 the documents without writing them. Each step's own time is measured by timing the iterator between
 steps (time spent in `next()` on step i's output, minus the same on step i-1's output), so the
@@ -28,11 +28,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from corpus.cleaning import CleaningConfig, cleaning_steps  # noqa: E402
-from corpus.extract import ENGINES, ExtractionConfig  # noqa: E402
+from pipelines.cleaning import CleaningConfig, cleaning_steps  # noqa: E402
+from corpus.extract.extractor import ENGINES, ExtractionConfig  # noqa: E402
 from corpus.filters.url import URLFilter  # noqa: E402
 from corpus.steps import StepStats  # noqa: E402
-from corpus.warc import read_warc  # noqa: E402
+from corpus.readers.warc import read_warc  # noqa: E402
 
 
 class Timed:

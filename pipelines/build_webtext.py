@@ -29,25 +29,25 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from corpus.cleaning import CleaningConfig, cleaning_steps
-from corpus.executor import merge_stats, run_map_stage
-from corpus.extract import close_sandboxes
+from pipelines.cleaning import CleaningConfig, cleaning_steps
+from corpus.executor.local import merge_stats, run_map_stage
+from corpus.extract.extractor import close_sandboxes
 from corpus.fetch import FetchConfig, fetch_links
 from corpus.fetch.cli import add_fetch_arguments, fetch_config_from_args
 from corpus.fetch.state import read_redirect_aliases
-from corpus.fuzzy_dedup import PRESETS
-from corpus.global_stage import GlobalConfig, run_global_stage, write_output_signatures
-from corpus.inputs import expand_inputs
-from corpus.join import LinkJoin
-from corpus.links import LinkHarvester, LinkRules, read_links, write_links
-from corpus.manifest import write_json_atomic
-from corpus.publish import print_summary, publish
-from corpus.reddit_api import LISTINGS, TIME_FILTERS, RedditApiConfig, harvest_api
-from corpus.reddit_dumps import read_submissions
-from corpus.shards import file_sha256
+from corpus.dedup.near_duplicates import PRESETS
+from pipelines.global_stage import GlobalConfig, run_global_stage, write_output_signatures
+from corpus.readers.inputs import expand_inputs
+from corpus.sources.link_join import LinkJoin
+from corpus.sources.links import LinkHarvester, LinkRules, read_links, write_links
+from corpus.writers.manifest import write_json_atomic
+from corpus.writers.publish import print_summary, publish
+from corpus.sources.reddit_api import LISTINGS, TIME_FILTERS, RedditApiConfig, harvest_api
+from corpus.sources.reddit_dumps import read_submissions
+from corpus.writers.shards import file_sha256
 from corpus.steps import StepStats, run_steps
 from corpus.urls import url_key
-from corpus.warc import read_warc
+from corpus.readers.warc import read_warc
 from pipelines.cli import add_cleaning_arguments, cleaning_config_from_args, default_workers, setup_logging
 
 log = logging.getLogger("build_webtext")

@@ -20,20 +20,22 @@ from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 
-from corpus.cleaning import CleaningConfig, cleaning_steps
-from corpus.executor import merge_stats, part_key, run_map_stage
-from corpus.extract import close_sandboxes
+from pipelines.cleaning import CleaningConfig, cleaning_steps
+from corpus.executor.local import merge_stats, part_key, run_map_stage
+from corpus.extract.extractor import close_sandboxes
 from corpus.filters.url import URLFilter, load_domain_list
-from corpus.fuzzy_dedup import PRESETS
-from corpus.global_stage import GlobalConfig, run_global_stage, write_output_signatures
-from corpus.inputs import COMMONCRAWL_BASE_URL, expand_inputs, split_inputs
-from corpus.publish import print_summary, publish
-from corpus.quality import QualityConfig, QualityScorer
-from corpus.quality_stage import ensure_quality_model
-from corpus.raw_tap import RawTextTap
-from corpus.shards import file_sha256, iter_rows, row_document
+from corpus.dedup.near_duplicates import PRESETS
+from pipelines.global_stage import GlobalConfig, run_global_stage, write_output_signatures
+from corpus.readers.inputs import COMMONCRAWL_BASE_URL, expand_inputs, split_inputs
+from corpus.writers.publish import print_summary, publish
+from corpus.quality.classifier import QualityConfig, QualityScorer
+from corpus.quality.model_stage import ensure_quality_model
+from corpus.quality.raw_text_tap import RawTextTap
+from corpus.readers.shards import iter_rows
+from corpus.schema import row_document
+from corpus.writers.shards import file_sha256
 from corpus.steps import StepStats, run_steps
-from corpus.warc import read_warc
+from corpus.readers.warc import read_warc
 from pipelines.cli import add_cleaning_arguments, cleaning_config_from_args, default_workers, setup_logging
 
 log = logging.getLogger("clean_commoncrawl")

@@ -6,9 +6,9 @@ import argparse
 import logging
 import os
 
-from corpus.cleaning import CleaningConfig
-from corpus.extract import ENGINES, ExtractionConfig
-from corpus.langid import LanguageConfig
+from pipelines.cleaning import CleaningConfig
+from corpus.extract.extractor import ENGINES, ExtractionConfig
+from corpus.filters.language import LanguageConfig
 
 
 def setup_logging(verbose: bool = False) -> None:
@@ -24,7 +24,7 @@ def default_workers() -> int:
 
 
 def add_cleaning_arguments(p: argparse.ArgumentParser) -> None:
-    """The flags of the text-cleaning steps both pipelines share (`corpus.cleaning`)."""
+    """The flags of the text-cleaning steps both pipelines share (`pipelines.cleaning`)."""
     dc, de = CleaningConfig(), ExtractionConfig()
     g = p.add_argument_group("text cleaning")
     g.add_argument("--extractor", choices=ENGINES, default=de.engine, help=f"default {de.engine}")

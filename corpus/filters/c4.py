@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from corpus.filters.text import TERMINAL_PUNCTUATION
+from corpus.text import TERMINAL_PUNCTUATION
 from corpus.records import Document
 from corpus.steps import Step
 

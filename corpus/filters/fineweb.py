@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from corpus.filters.gopher import duplicate_counts
-from corpus.filters.text import TERMINAL_PUNCTUATION, words
+from corpus.text import TERMINAL_PUNCTUATION, words
 from corpus.records import Document
 from corpus.steps import Filter
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from corpus.filters.text import lines, paragraphs, words
+from corpus.text import lines, paragraphs, words
 from corpus.records import Document
 from corpus.steps import Filter
 

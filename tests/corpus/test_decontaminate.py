@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from corpus.decontaminate import (BenchmarkIndex, DecontaminationConfig, Decontaminator,
+from corpus.dedup.decontamination import (BenchmarkIndex, DecontaminationConfig, Decontaminator,
                                   count_ngram_documents, cut_contamination, frequent_ngrams,
                                   merge_counts, read_benchmark_texts)
 from corpus.records import Document
@@ -126,8 +126,8 @@ def test_benchmark_files_with_several_fields(tmp_path):
 
 
 def test_counting_over_parts_skips_given_ids(tmp_path, index):
-    from corpus.decontaminate import count_ngram_documents_in_parts
-    from corpus.shards import ShardWriter
+    from corpus.dedup.decontamination import count_ngram_documents_in_parts
+    from corpus.writers.shards import ShardWriter
 
     with ShardWriter(tmp_path / "part") as w:
         for i in range(4):

@@ -1,6 +1,6 @@
-from corpus.dedup import ExactDeduplicator, normalize_for_dedup
+from corpus.dedup.exact import ExactDeduplicator, normalize_for_dedup
 from corpus.records import Document
-from corpus.shards import ShardWriter
+from corpus.writers.shards import ShardWriter
 
 
 def write_part(path, items):

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from corpus.executor import merge_stats, part_key, run_map_stage
+from corpus.executor.local import merge_stats, part_key, run_map_stage
 from corpus.records import Document
 from corpus.steps import StepStats
 

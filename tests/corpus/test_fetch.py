@@ -17,10 +17,10 @@ import pytest
 from aiohttp import web
 from warcio.archiveiterator import ArchiveIterator
 
-from corpus.extract import decode_html
+from corpus.extract.extractor import decode_html
 from corpus.fetch import FetchConfig, FetchState, fetch_links
-from corpus.fetch.localserver import LocalServer, StaticResolver
-from corpus.warc import read_warc
+from tests.helpers.localserver import LocalServer, StaticResolver
+from corpus.readers.warc import read_warc
 
 PAGE = "<html><head><title>t</title></head><body><p>Hello from {path}</p></body></html>"
 

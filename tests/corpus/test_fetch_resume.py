@@ -17,7 +17,7 @@ from aiohttp import web
 from warcio.archiveiterator import ArchiveIterator
 
 from corpus.fetch import FetchConfig, FetchState, fetch_links
-from corpus.fetch.localserver import LocalServer, StaticResolver
+from tests.helpers.localserver import LocalServer, StaticResolver
 
 REPO = Path(__file__).resolve().parents[2]
 N_PAGES = 60
@@ -65,7 +65,7 @@ def test_kill_minus_nine_then_rerun_equals_an_uninterrupted_run(tmp_path):
 
         out = tmp_path / "killed"
         script = ("import json, sys; from corpus.fetch import FetchConfig, fetch_links; "
-                  "from corpus.fetch.localserver import StaticResolver; "
+                  "from tests.helpers.localserver import StaticResolver; "
                   "fetch_links(json.loads(sys.argv[1]), sys.argv[2], FetchConfig(**json.loads(sys.argv[3])), "
                   "resolver=StaticResolver())")
         proc = subprocess.Popen([sys.executable, "-c", script, json.dumps(urls), str(out), json.dumps(CONFIG)],
@@ -119,7 +119,7 @@ def test_sigterm_finishes_the_open_warc_file(tmp_path):
         urls = links(server.port)
         out = tmp_path / "stopped"
         script = ("import json, sys; from corpus.fetch import FetchConfig, fetch_links; "
-                  "from corpus.fetch.localserver import StaticResolver; "
+                  "from tests.helpers.localserver import StaticResolver; "
                   "fetch_links(json.loads(sys.argv[1]), sys.argv[2], FetchConfig(**json.loads(sys.argv[3])), "
                   "resolver=StaticResolver())")
         config = {**CONFIG, "warc_max_bytes": 1 << 30}  # one file, open until the end

@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 
 from corpus.fetch import FetchConfig, fetch_links
-from corpus.fetch.localserver import LocalServer, StaticResolver
+from tests.helpers.localserver import LocalServer, StaticResolver
 from corpus.fetch.safety import AddressPolicy, PrivateAddressError, SafeResolver, address_refusal
 
 

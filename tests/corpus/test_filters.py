@@ -5,7 +5,7 @@ import pytest
 from corpus.filters import (C4Filter, FineWebQualityFilter, GopherQualityFilter,
                             GopherRepetitionFilter, URLFilter)
 from corpus.filters.gopher import duplicate_counts, duplicated_ngram_chars, top_ngram_chars
-from corpus.pii import PIIAnonymizer
+from corpus.filters.pii import PIIAnonymizer
 from corpus.records import Document
 
 PROSE = (

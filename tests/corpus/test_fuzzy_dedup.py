@@ -5,12 +5,13 @@ import pyarrow.parquet as pq
 import pytest
 from datasketch import MinHash, MinHashLSH
 
-from corpus.fuzzy_dedup import (PRESETS, FuzzyDedupConfig, NearDuplicateFilter, band_buckets,
+from corpus.dedup.near_duplicates import (PRESETS, FuzzyDedupConfig, NearDuplicateFilter, band_buckets,
                                 connected_components, find_near_duplicates, signature_table,
                                 write_signatures)
-from corpus.minhash import MinHashConfig, MinHasher
+from corpus.dedup.minhash import MinHashConfig, MinHasher
 from corpus.records import Document
-from corpus.shards import ShardWriter, iter_rows
+from corpus.readers.shards import iter_rows
+from corpus.writers.shards import ShardWriter
 
 
 def random_text(rng: random.Random, n: int = 300) -> list[str]:
@@ -168,7 +169,7 @@ def test_connected_components_match_a_plain_union_find():
 
 
 def test_band_buckets_compare_values_not_just_keys(monkeypatch):
-    import corpus.fuzzy_dedup as fd
+    import corpus.dedup.near_duplicates as fd
 
     band = np.array([[1, 2], [3, 4], [1, 2], [5, 6], [3, 4]], dtype=np.uint32)
     order, group = band_buckets(band)

@@ -2,7 +2,7 @@ import gzip
 
 import pytest
 
-from corpus.inputs import expand_inputs, read_listing
+from corpus.readers.inputs import expand_inputs, read_listing
 
 
 def test_globs_expand_sorted_and_missing_paths_are_errors(tmp_path):

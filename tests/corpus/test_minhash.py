@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from datasketch import MinHash
 
-from corpus.minhash import (MinHashConfig, MinHasher, _word_table, datasketch_hashfunc, jaccard,
+from corpus.dedup.minhash import (MinHashConfig, MinHasher, _word_table, datasketch_hashfunc, jaccard,
                             poly_hash32, shingles, words)
 
 TEXTS = [

@@ -17,10 +17,10 @@ import pyarrow.parquet as pq
 import pytest
 from aiohttp import web
 
-from corpus.fetch.localserver import LocalServer
-from corpus.links import LinkHarvester, LinkRules
-from corpus.reddit_api import HarvestError, RedditApiConfig, harvest_api
-from corpus.reddit_dumps import read_submissions
+from tests.helpers.localserver import LocalServer
+from corpus.sources.links import LinkHarvester, LinkRules
+from corpus.sources.reddit_api import HarvestError, RedditApiConfig, harvest_api
+from corpus.sources.reddit_dumps import read_submissions
 from corpus.steps import StepStats
 from pipelines import build_webtext
 
@@ -163,7 +163,7 @@ def test_a_killed_harvest_continues_where_it_stopped(credentials, tmp_path):
     posts = [post(i) for i in range(250)]
     hanging = FakeReddit({"news/top": posts}, hang_from=3)
     out = tmp_path / "api"
-    script = ("import sys; from corpus.reddit_api import RedditApiConfig, harvest_api; "
+    script = ("import sys; from corpus.sources.reddit_api import RedditApiConfig, harvest_api; "
               f"harvest_api(RedditApiConfig(subreddits=['news'], api_url=sys.argv[1], progress=False), {str(out)!r})")
     with LocalServer(hanging.app) as server:
         proc = subprocess.Popen([sys.executable, "-c", script, server.origin], cwd=REPO,

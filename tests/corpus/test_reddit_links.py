@@ -1,5 +1,5 @@
-from corpus.links import LinkHarvester, LinkRules, read_links, rejection_reason, write_links
-from corpus.reddit_dumps import Submission, read_submissions
+from corpus.sources.links import LinkHarvester, LinkRules, read_links, rejection_reason, write_links
+from corpus.sources.reddit_dumps import Submission, read_submissions
 from corpus.steps import StepStats
 
 

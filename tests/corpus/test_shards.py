@@ -2,7 +2,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from corpus.records import Document, document_id
-from corpus.shards import SCHEMA, ShardWriter, iter_batches, read_documents, shard_paths
+from corpus.readers.shards import iter_batches, read_documents, shard_paths
+from corpus.schema import SCHEMA
+from corpus.writers.shards import ShardWriter
 
 
 def docs(n, words=50):

@@ -8,10 +8,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pyarrow.parquet as pq
 from aiohttp import web
 
-from corpus.cleaning import CleaningConfig
+from pipelines.cleaning import CleaningConfig
 from corpus.fetch import FetchConfig
-from corpus.fetch.localserver import LocalServer
-from corpus.shards import shard_paths
+from tests.helpers.localserver import LocalServer
+from corpus.readers.shards import shard_paths
 from pipelines import build_webtext
 
 
@@ -152,7 +152,7 @@ def test_fetch_then_extract_into_shards(make_dump, make_article, tmp_path):
 
 def test_fast_and_plain_json_paths_read_the_same_submissions(make_dump, monkeypatch):
     """The msgspec fast path (when installed) must read every line exactly as json.loads does."""
-    from corpus import reddit_dumps
+    from corpus.sources import reddit_dumps
     from corpus.steps import StepStats
 
     lines = dump_lines() + [

@@ -4,7 +4,8 @@ import json
 
 import pyarrow.parquet as pq
 
-from corpus.shards import SCHEMA, shard_paths
+from corpus.readers.shards import shard_paths
+from corpus.schema import SCHEMA
 from pipelines import clean_commoncrawl
 
 

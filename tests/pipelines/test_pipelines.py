@@ -5,8 +5,9 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-from corpus.cleaning import CleaningConfig
-from corpus.shards import SCHEMA, shard_paths
+from pipelines.cleaning import CleaningConfig
+from corpus.readers.shards import shard_paths
+from corpus.schema import SCHEMA
 from pipelines import build_webtext, clean_commoncrawl
 
 GERMAN = ("Der Stadtrat hat am Dienstag beschlossen, die alten Getreidespeicher am Hafen in einen "

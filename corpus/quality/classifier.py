@@ -40,9 +40,9 @@ from typing import Any
 
 import numpy as np
 
-from corpus.manifest import library_versions, write_json_atomic
+from corpus.writers.manifest import library_versions, write_json_atomic
 from corpus.records import Document
-from corpus.shards import shard_paths
+from corpus.readers.shards import shard_paths
 from corpus.steps import Filter
 
 log = logging.getLogger(__name__)
@@ -287,10 +287,10 @@ def _run_worker(train_file: Path, model_path: Path, params: dict[str, Any], quan
     one process, never in a fresh one): a fresh interpreter per training, plus a few retries,
     makes it reliable. Returns the number of attempts it took.
     """
-    cmd = [sys.executable, "-m", "corpus.quality", "_train_worker", "--input", str(train_file),
+    cmd = [sys.executable, "-m", "corpus.quality.classifier", "_train_worker", "--input", str(train_file),
            "--output", str(model_path), "--params", json.dumps(params)] + (["--quantize"] if quantize else [])
     env = dict(os.environ)
-    root = str(Path(__file__).resolve().parents[1])  # so `-m corpus.quality` resolves from any cwd
+    root = str(Path(__file__).resolve().parents[1])  # so `-m corpus.quality.classifier` resolves from any cwd
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     for attempt in range(1, retries + 2):
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env)

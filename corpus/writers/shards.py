@@ -1,15 +1,14 @@
-"""The shard of record: Parquet files with one schema for every source.
+"""Writing the shard of record: Parquet files in the schema of `corpus.schema`.
 
 Shards are written atomically (a `.tmp` file renamed into place on close), with row groups sized
-for streaming and files rotated by size. Readers stream one row group at a time, so memory stays
-bounded however large the shards are.
+for streaming and files rotated by size.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,55 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from corpus.records import Document
-
-SCHEMA = pa.schema(
-    [
-        pa.field("id", pa.string(), nullable=False),
-        pa.field("text", pa.string(), nullable=False),
-        pa.field("url", pa.string()),
-        pa.field("domain", pa.string()),
-        pa.field("source", pa.string(), nullable=False),
-        pa.field("lang", pa.string()),
-        pa.field("lang_score", pa.float32()),
-        pa.field("quality_score", pa.float32()),
-        pa.field("karma", pa.int32()),
-        pa.field("subreddit", pa.string()),
-        pa.field("reddit_id", pa.string()),
-        pa.field("warc_file", pa.string()),
-        pa.field("warc_record_id", pa.string()),
-        pa.field("fetch_time", pa.timestamp("ms", tz="UTC")),
-        pa.field("n_chars", pa.int32(), nullable=False),
-        pa.field("n_words", pa.int32(), nullable=False),
-    ]
-)
-
-
-def document_row(doc: Document) -> dict[str, Any]:
-    """The shard row of a document (the schema's columns, in order)."""
-    return {
-        "id": doc.id,
-        "text": doc.text,
-        "url": doc.url,
-        "domain": doc.domain,
-        "source": doc.source,
-        "lang": doc.lang,
-        "lang_score": doc.lang_score,
-        "quality_score": doc.quality_score,
-        "karma": doc.karma,
-        "subreddit": doc.subreddit,
-        "reddit_id": doc.reddit_id,
-        "warc_file": doc.warc_file,
-        "warc_record_id": doc.warc_record_id,
-        "fetch_time": doc.fetch_time,
-        "n_chars": len(doc.text),
-        "n_words": len(doc.text.split()),
-    }
-
-
-def row_document(row: dict[str, Any]) -> Document:
-    """Rebuild a document from a shard row (the inverse of `document_row`)."""
-    fields = {k: v for k, v in row.items() if k not in ("n_chars", "n_words")}
-    return Document(**fields)
+from corpus.schema import SCHEMA, document_row
 
 
 @dataclass
@@ -181,33 +132,3 @@ class ShardWriter:
             self._writer.close()
             self._tmp.unlink(missing_ok=True)
             self._writer = None
-
-
-def shard_paths(root: Path | str) -> list[Path]:
-    """The finished shards under `root`, sorted; work folders and temp files are not shards."""
-    root = Path(root)
-    if root.is_file():
-        return [root]
-    return sorted(p for p in root.rglob("*.parquet")
-                  if not any(part.startswith(("_", ".")) for part in p.relative_to(root).parts))
-
-
-def iter_batches(paths: Iterable[Path], columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
-    """Stream record batches one row group at a time: memory is bounded by the largest row group."""
-    for path in paths:
-        pf = pq.ParquetFile(path)
-        for i in range(pf.num_row_groups):
-            yield from pf.read_row_group(i, columns=columns).to_batches()
-
-
-def iter_rows(paths: Iterable[Path]) -> Iterator[dict[str, Any]]:
-    """Stream the rows of the given shards as dicts, one row group in memory at a time."""
-    for batch in iter_batches(paths):
-        yield from batch.to_pylist()
-
-
-def read_documents(root: Path | str) -> Iterator[Document]:
-    """Stream every document of the shards under `root`, in file and row order."""
-    for batch in iter_batches(shard_paths(root)):
-        for row in batch.to_pylist():
-            yield row_document(row)

@@ -19,9 +19,9 @@ from typing import Any
 
 from tqdm import tqdm
 
-from corpus.manifest import write_json_atomic
+from corpus.writers.manifest import write_json_atomic
 from corpus.records import Document
-from corpus.shards import ShardWriter
+from corpus.writers.shards import ShardWriter
 from corpus.steps import StepStats
 
 log = logging.getLogger(__name__)

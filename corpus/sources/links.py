@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpus.reddit_dumps import Submission
+from corpus.sources.reddit_dumps import Submission
 from corpus.steps import StepStats
 from corpus.urls import canonical_url, host_and_path, registered_domain, url_key
 

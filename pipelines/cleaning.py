@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from corpus.extract import ExtractionConfig, Extractor
+from corpus.extract.extractor import ExtractionConfig, Extractor
 from corpus.filters import (C4Filter, FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter,
                             LengthFilter)
 from corpus.filters.gopher import GopherQualityConfig
-from corpus.langid import LanguageConfig, LanguageFilter
-from corpus.pii import PIIAnonymizer
+from corpus.filters.language import LanguageConfig, LanguageFilter
+from corpus.filters.pii import PIIAnonymizer
 from corpus.steps import Step
 
 

@@ -1,7 +1,7 @@
 """Benchmark decontamination, GPT-3's rule (Brown et al. 2020, appendix C).
 
 Words are lowercase runs of letters and digits (punctuation and `_` separate them, as in
-`corpus.minhash`). For each training document, every word 13-gram that also occurs in a
+`corpus.dedup.minhash`). For each training document, every word 13-gram that also occurs in a
 benchmark is cut out together with 200 characters on either side (overlapping cuts merge);
 this splits the document into pieces:
 
@@ -154,7 +154,7 @@ def count_ngram_documents_in_parts(parts: Sequence[Path | str], index: Benchmark
     `skip`: ids not to count, e.g. the near-duplicates fuzzy dedup drops: counted, eleven
     copies of one page would make its n-grams look like boilerplate.
     """
-    from corpus.shards import iter_batches
+    from corpus.readers.shards import iter_batches
 
     counts: Counter = Counter()
     for batch in iter_batches([Path(p) for p in parts], columns=["id", "text"]):

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
-from corpus.inputs import open_input
+from corpus.readers.inputs import open_input
 from corpus.steps import StepStats
 
 log = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ from typing import Any
 from tqdm import tqdm
 
 from corpus.fetch.config import DEFAULT_USER_AGENT
-from corpus.manifest import write_json_atomic
+from corpus.writers.manifest import write_json_atomic
 from corpus.steps import StepStats
 
 log = logging.getLogger(__name__)

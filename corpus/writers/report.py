@@ -11,7 +11,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from corpus.shards import iter_batches
+from corpus.readers.shards import iter_batches
 from corpus.steps import StepStats
 
 

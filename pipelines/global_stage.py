@@ -12,13 +12,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from corpus.decontaminate import (BenchmarkIndex, Decontaminator, count_ngram_documents_in_parts,
+from corpus.dedup.decontamination import (BenchmarkIndex, Decontaminator, count_ngram_documents_in_parts,
                                   frequent_ngrams)
-from corpus.dedup import ExactDeduplicator
-from corpus.executor import part_key, run_file_stage
-from corpus.fuzzy_dedup import (PRESETS, SIGNATURES_DIR, FuzzyDedupResult, find_near_duplicates,
+from corpus.dedup.exact import ExactDeduplicator
+from corpus.executor.local import part_key, run_file_stage
+from corpus.dedup.near_duplicates import (PRESETS, SIGNATURES_DIR, FuzzyDedupResult, find_near_duplicates,
                                 reference_signature_files, write_signatures)
-from corpus.shards import iter_rows, shard_paths
+from corpus.readers.shards import iter_rows, shard_paths
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from corpus.links import Link
+from corpus.sources.links import Link
 from corpus.records import Document
 from corpus.steps import Filter
 from corpus.urls import url_key

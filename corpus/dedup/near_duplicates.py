@@ -59,9 +59,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from corpus.minhash import MinHashConfig, MinHasher
+from corpus.dedup.minhash import MinHashConfig, MinHasher
 from corpus.records import Document
-from corpus.shards import iter_batches, shard_paths
+from corpus.readers.shards import iter_batches, shard_paths
 from corpus.steps import Filter, StepStats
 
 log = logging.getLogger(__name__)

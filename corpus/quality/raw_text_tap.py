@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from corpus.records import Document
-from corpus.shards import ShardWriter
+from corpus.writers.shards import ShardWriter
 from corpus.steps import Step
 
 

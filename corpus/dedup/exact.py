@@ -9,7 +9,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from corpus.shards import iter_batches, row_document
+from corpus.readers.shards import iter_batches
+from corpus.schema import row_document
 from corpus.steps import StepStats
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)

@@ -9,9 +9,9 @@ from typing import Any
 
 from tqdm import tqdm
 
-from corpus.manifest import build_manifest, write_json_atomic
-from corpus.report import write_report
-from corpus.shards import ShardFile, ShardWriter
+from corpus.writers.manifest import build_manifest, write_json_atomic
+from corpus.writers.report import write_report
+from corpus.writers.shards import ShardFile, ShardWriter
 from corpus.steps import StepStats
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO
 
-from corpus.inputs import open_input, parse_range
+from corpus.readers.inputs import open_input, parse_range
 from corpus.records import Document, document_id
 from corpus.steps import StepStats
 from corpus.urls import canonical_url, registered_domain
@@ -173,7 +173,7 @@ def read_warc(path: str | Path, source: str, stats: StepStats | None = None,
     HTML `response` records come with their raw payload in `html` for the extractor; WET
     `conversion` records come with `text` already set. Every record is counted; those that are
     not pages are dropped under a named reason. A path may name a byte range of a file
-    (`file.warc.gz#bytes=START-END`, see `corpus.inputs.split_inputs`).
+    (`file.warc.gz#bytes=START-END`, see `corpus.readers.inputs.split_inputs`).
     """
     stats = stats if stats is not None else StepStats("read_warc")
     path, begin, end = parse_range(str(path))

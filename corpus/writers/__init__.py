@@ -1,0 +1,1 @@
+"""Writing outputs: the shards of record, the manifest, the human report, atomically."""
