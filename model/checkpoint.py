@@ -12,18 +12,17 @@ A training run's `--out` folder:
     out/tokenizer.json, metrics.jsonl, loss.png, tensorboard/
 
 A step folder is written under a temporary name and renamed into place when complete, then `latest`
-is replaced (each an atomic rename on POSIX), so a crash leaves the previous checkpoint as the latest
-and at most a `.ckpt-*.tmp-*` folder, which the next save removes. Inside a folder each file also
-records its step, and `load_train_state` refuses a folder whose files disagree. Everything that
-reads a checkpoint (`load_model`, `model.sample --checkpoint`) accepts either a step folder or the
-run folder (then `latest` is followed); a folder with the files at its top level (the layout before
-step folders) still loads.
+is replaced (each an atomic rename on POSIX; see `model.atomic`), so a crash leaves the previous
+checkpoint as the latest and at most a `.ckpt-*.tmp-*` folder, which the next save removes. Inside a
+folder each file also records its step, and `load_train_state` refuses a folder whose files disagree.
+Everything that reads a checkpoint (`load_model`, `model.sample --checkpoint`) accepts either a step
+folder or the run folder (then `latest` is followed); a folder with the files at its top level (the
+layout before step folders) still loads.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from pathlib import Path
@@ -33,6 +32,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
+from model.atomic import atomic_dir, atomic_path, atomic_write_text
 from model.config import GPTConfig
 from model.gpt import GPT
 
@@ -47,21 +47,6 @@ _CKPT_RE = re.compile(r"^ckpt-(\d+)$")
 TIED = {"lm_head.weight": "transformer.wte.weight"}
 
 
-def _tmp_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write `text` to `path` via a temporary file + rename, fsynced so it survives a power cut."""
-    path = Path(path)
-    tmp = _tmp_path(path)
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def save_weights(model: GPT, path: str | Path, metadata: dict[str, str] | None = None) -> None:
     """Save the model's weights as safetensors, each shared tensor once."""
     path = Path(path)
@@ -71,9 +56,8 @@ def save_weights(model: GPT, path: str | Path, metadata: dict[str, str] | None =
         if k not in TIED
     }
     meta = {"format": "pt", "tied": json.dumps(TIED), **(metadata or {})}
-    tmp = _tmp_path(path)
-    save_file(state, str(tmp), metadata=meta)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        save_file(state, str(tmp), metadata=meta)
 
 
 def weights_metadata(path: str | Path) -> dict[str, str]:
@@ -120,14 +104,13 @@ def save_checkpoint(
     ckpt_dir = Path(ckpt_dir)
     ckpt_dir.mkdir(parents=True, exist_ok=True)
     step = str(int(train_state["step"]))
-    atomic_write_text(ckpt_dir / CONFIG_FILE, json.dumps(model.config.to_dict(), indent=2) + "\n")
+    model.config.save(ckpt_dir / CONFIG_FILE)
     save_weights(model, ckpt_dir / WEIGHTS_FILE, metadata={"step": step})
     if optimizer is not None:
-        tmp = _tmp_path(ckpt_dir / OPTIMIZER_FILE)
         # Only tensors, numbers, strings, lists and dicts: loadable with weights_only=True.
         rng = rng_states if rng_states is not None else {"torch_rng": torch.get_rng_state()}
-        torch.save({"step": int(step), "optimizer": optimizer.state_dict(), **rng}, tmp)
-        os.replace(tmp, ckpt_dir / OPTIMIZER_FILE)
+        with atomic_path(ckpt_dir / OPTIMIZER_FILE) as tmp:
+            torch.save({"step": int(step), "optimizer": optimizer.state_dict(), **rng}, tmp)
     atomic_write_text(ckpt_dir / STATE_FILE, json.dumps(train_state, indent=2) + "\n")
     return ckpt_dir
 
@@ -204,19 +187,6 @@ def resolve_checkpoint(path: str | Path) -> Path | None:
     return None
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def save_step_checkpoint(
     out: str | Path,
     model: GPT,
@@ -238,19 +208,12 @@ def save_step_checkpoint(
     for stale in out.glob(f".{CKPT_PREFIX}*.tmp-*"):  # left by a crash during an earlier save
         shutil.rmtree(stale, ignore_errors=True)
     name = step_dir_name(int(train_state["step"]))
-    tmp = out / f".{name}.tmp-{os.getpid()}"
-    save_checkpoint(tmp, model, train_state, optimizer, rng_states)
-    for f in extra_files:
-        shutil.copy2(f, tmp / Path(f).name)
     final = out / name
-    if final.exists():  # saving the same step again (e.g. a fresh run over an old one): swap it out
-        old = out / f".{name}.tmp-old-{os.getpid()}"
-        os.replace(final, old)
-        os.replace(tmp, final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, final)
-    _fsync_dir(out)
+    # Saving a step that already exists (e.g. a fresh run over an old one) swaps the old folder out.
+    with atomic_dir(final) as tmp:
+        save_checkpoint(tmp, model, train_state, optimizer, rng_states)
+        for f in extra_files:
+            shutil.copy2(f, tmp / Path(f).name)
     atomic_write_text(out / LATEST_FILE, name + "\n")
     for p in remove:
         if p.resolve() != final.resolve():

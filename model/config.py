@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from model.atomic import atomic_write_text
+
 ATTENTION_PATTERNS = ("dense", "alternating")
 # GPT-2's BPE has 50,000 merges + 256 byte tokens + <|endoftext|>.
 GPT2_VOCAB_SIZE = 50257
@@ -88,7 +90,8 @@ class GPTConfig:
         return cls(**{k: v for k, v in d.items() if k in names})
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        """Write `config.json` atomically."""
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
     def load(cls, path: str | Path) -> GPTConfig:

@@ -104,7 +104,7 @@ class GPT(nn.Module):
         """Final-LayerNorm output for token ids `idx` of shape (B, T): returns (B, T, n_embd).
 
         With `kv_cache`, `idx` continues the cached positions (their keys/values are reused and the
-        new ones appended), which is how `generate` decodes one token at a time.
+        new ones appended), which is how `model.generate.generate` decodes one token at a time.
         """
         B, T = idx.shape
         start = kv_cache.length if kv_cache is not None else 0
@@ -138,21 +138,3 @@ class GPT(nn.Module):
         c = self.config
         w = self.transformer.wte.weight
         return KVCache(c.n_layer, batch_size, c.n_head, c.head_dim, max_len or c.block_size, w.device, w.dtype)
-
-    @torch.no_grad()
-    def generate(
-        self,
-        idx: torch.Tensor,
-        max_new_tokens: int,
-        temperature: float = 1.0,
-        top_k: int | None = None,
-        top_p: float | None = None,
-        vocab_limit: int | None = None,
-        generator: torch.Generator | None = None,
-        use_cache: bool = True,
-    ) -> torch.Tensor:
-        """Append `max_new_tokens` sampled tokens to `idx` (B, T); see `model.generate.generate`."""
-        from model.generate import generate
-
-        return generate(self, idx, max_new_tokens, temperature=temperature, top_k=top_k, top_p=top_p,
-                        vocab_limit=vocab_limit, generator=generator, use_cache=use_cache)

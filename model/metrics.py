@@ -8,6 +8,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from model.atomic import atomic_path, atomic_write_text
+
 METRICS_FILE = "metrics.jsonl"
 PLOT_FILE = "loss.png"
 TENSORBOARD_DIR = "tensorboard"
@@ -40,7 +42,7 @@ class MetricsLog:
         self.path = path
         if resume_step is not None and path.is_file():
             keep = [r for r in read_metrics(path) if r.get("step", 0) <= resume_step]
-            path.write_text("".join(json.dumps(r) + "\n" for r in keep), encoding="utf-8")
+            atomic_write_text(path, "".join(json.dumps(r) + "\n" for r in keep))
             self._f = open(path, "a", encoding="utf-8")
         else:
             self._f = open(path, "w", encoding="utf-8")
@@ -109,8 +111,9 @@ def plot_loss_curve(metrics_path: Path, png_path: Path, title: str = "") -> Path
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    tmp = png_path.with_name(f".{png_path.name}.tmp.png")
-    fig.savefig(tmp)
-    plt.close(fig)
-    tmp.replace(png_path)
+    try:
+        with atomic_path(png_path) as tmp:
+            fig.savefig(tmp, format="png")  # the temporary name has no .png suffix
+    finally:
+        plt.close(fig)
     return png_path

@@ -23,6 +23,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import torch  # noqa: E402
 
 from model.checkpoint import load_model, resolve_checkpoint  # noqa: E402
+from model.generate import generate  # noqa: E402
 from model.tokenizer import TOKENIZER_FILE, eot_id, load_tokenizer  # noqa: E402
 
 
@@ -88,8 +89,8 @@ def sample(cfg: SampleConfig) -> list[str]:
     ids = ids[-model.config.block_size :]
     gen = torch.Generator(device=cfg.device).manual_seed(cfg.seed)
     x = torch.tensor([ids] * cfg.num_samples, dtype=torch.long, device=cfg.device)
-    y = model.generate(
-        x, cfg.max_new_tokens, temperature=cfg.temperature, top_k=cfg.top_k or None, top_p=cfg.top_p,
+    y = generate(
+        model, x, cfg.max_new_tokens, temperature=cfg.temperature, top_k=cfg.top_k or None, top_p=cfg.top_p,
         vocab_limit=tok.get_vocab_size(), generator=gen, use_cache=cfg.kv_cache,
     )
     texts = []

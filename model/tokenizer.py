@@ -10,11 +10,12 @@ first when training), where GPT-2 has it at 50256. Always ask `eot_id()` instead
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+
+from model.atomic import atomic_path
 
 EOT_TOKEN = "<|endoftext|>"
 TOKENIZER_FILE = "tokenizer.json"
@@ -59,9 +60,8 @@ def save_tokenizer(tok: Tokenizer, path: str | Path) -> Path:
     """Write `tok` as `tokenizer.json` atomically (a reader never sees a half-written file)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tok.save(str(tmp))
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tok.save(str(tmp))
     return path
 
 

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from model.attention import CausalSelfAttention, attention_mask
 from model.config import GPTConfig
-from model.generate import filter_logits
+from model.generate import filter_logits, generate
 from model.gpt import GPT
 
 
@@ -85,11 +85,11 @@ def test_kv_cache_decoding_equals_no_cache(pattern: str) -> None:
                           attention_pattern=pattern, local_window=5)).eval()
     prompt = torch.randint(0, 96, (3, 7))
     # 40 new tokens: past block_size, so the sliding-window path (cache rebuilt) runs too.
-    greedy_cached = model.generate(prompt, 40, temperature=0, use_cache=True)
-    greedy_plain = model.generate(prompt, 40, temperature=0, use_cache=False)
+    greedy_cached = generate(model, prompt, 40, temperature=0, use_cache=True)
+    greedy_plain = generate(model, prompt, 40, temperature=0, use_cache=False)
     assert greedy_cached.shape == (3, 47) and torch.equal(greedy_cached, greedy_plain)
-    sampled = [model.generate(prompt, 40, temperature=1.0, top_k=20, top_p=0.9, use_cache=c,
-                              generator=torch.Generator().manual_seed(5)) for c in (True, False)]
+    sampled = [generate(model, prompt, 40, temperature=1.0, top_k=20, top_p=0.9, use_cache=c,
+                        generator=torch.Generator().manual_seed(5)) for c in (True, False)]
     assert torch.equal(*sampled)
 
 

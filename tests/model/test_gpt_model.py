@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from model.config import GPTConfig
+from model.generate import generate
 from model.gpt import GPT
 from model.optim import OptimConfig, build_optimizer, lr_at
 
@@ -100,14 +101,15 @@ def test_ignore_index_targets() -> None:
 def test_generate() -> None:
     model = make_model().eval()
     prompt = torch.randint(0, 128, (2, 20))  # longer than block_size: the context is cropped
-    out = model.generate(prompt, 5, temperature=1.0, top_k=10, generator=torch.Generator().manual_seed(0))
+    out = generate(model, prompt, 5, temperature=1.0, top_k=10, generator=torch.Generator().manual_seed(0))
     assert out.shape == (2, 25) and torch.equal(out[:, :20], prompt)
-    again = model.generate(prompt, 5, temperature=1.0, top_k=10, generator=torch.Generator().manual_seed(0))
+    again = generate(model, prompt, 5, temperature=1.0, top_k=10, generator=torch.Generator().manual_seed(0))
     assert torch.equal(out, again)
-    greedy = model.generate(prompt, 1, temperature=0)
+    greedy = generate(model, prompt, 1, temperature=0)
     logits, _ = model(prompt[:, -16:])
     assert torch.equal(greedy[:, -1], logits[:, -1].argmax(-1))
-    limited = model.generate(prompt, 30, temperature=2.0, vocab_limit=7, generator=torch.Generator().manual_seed(0))
+    limited = generate(model, prompt, 30, temperature=2.0, vocab_limit=7,
+                       generator=torch.Generator().manual_seed(0))
     assert limited[:, 20:].max() < 7
 
 
