@@ -40,9 +40,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pyarrow.parquet as pq  # noqa: E402
 
-from corpus.dedup.near_duplicates import (PRESETS, candidate_probability, find_near_duplicates,  # noqa: E402
-                                signature_table)
 from corpus.dedup.minhash import MinHasher, shingles  # noqa: E402
+from corpus.dedup.near_duplicates import (  # noqa: E402
+    PRESETS,
+    candidate_probability,
+    find_near_duplicates,
+    signature_table,
+)
 
 VOCAB_SIZE = 100_000
 

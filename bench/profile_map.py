@@ -28,11 +28,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipelines.cleaning import CleaningConfig, cleaning_steps  # noqa: E402
-from corpus.extract.extractor import ENGINES, ExtractionConfig  # noqa: E402
+from corpus.extract.extractor import ENGINES, ExtractionConfig, Extractor  # noqa: E402
 from corpus.filters.url import URLFilter  # noqa: E402
-from corpus.steps import StepStats  # noqa: E402
 from corpus.readers.warc import read_warc  # noqa: E402
+from corpus.steps import StepStats  # noqa: E402
+from pipelines.cleaning import CleaningConfig, text_filters  # noqa: E402
 
 
 class Timed:
@@ -59,7 +59,8 @@ def profile_steps(paths: list[str], engine: str, timeout: float) -> tuple[list[t
     n_pages = 0
     for path in paths:
         read_stats = StepStats("read_warc")
-        steps = [URLFilter()] + cleaning_steps(CleaningConfig(extraction=ExtractionConfig(engine, timeout)))
+        cleaning = CleaningConfig(extraction=ExtractionConfig(engine, timeout))
+        steps = [URLFilter(), Extractor(cleaning.extraction), *text_filters(cleaning)]
         timers = [Timed(read_warc(path, "commoncrawl", read_stats))]
         for step in steps:
             timers.append(Timed(step(timers[-1])))

@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from corpus.extract.extractor import ENGINES, ExtractionConfig  # noqa: E402
-from pipelines.clean_commoncrawl import parse_args as pipeline_args, run  # noqa: E402
-
+from pipelines.clean_commoncrawl import parse_args as pipeline_args  # noqa: E402
+from pipelines.clean_commoncrawl import run  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

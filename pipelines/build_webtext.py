@@ -29,26 +29,37 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from pipelines.cleaning import CleaningConfig, cleaning_steps
-from corpus.executor.local import merge_stats, run_map_stage
-from corpus.extract.extractor import close_sandboxes
+from corpus.dedup.near_duplicates import PRESETS
+from corpus.executor import LocalExecutor, merge_stats
+from corpus.extract.extractor import Extractor, close_sandboxes
 from corpus.fetch import FetchConfig, fetch_links
 from corpus.fetch.cli import add_fetch_arguments, fetch_config_from_args
 from corpus.fetch.state import read_redirect_aliases
-from corpus.dedup.near_duplicates import PRESETS
-from pipelines.global_stage import GlobalConfig, run_global_stage, write_output_signatures
 from corpus.readers.inputs import expand_inputs
+from corpus.readers.shards import read_documents
+from corpus.readers.warc import read_warc
 from corpus.sources.link_join import LinkJoin
 from corpus.sources.links import LinkHarvester, LinkRules, read_links, write_links
-from corpus.writers.manifest import write_json_atomic
-from corpus.writers.publish import print_summary, publish
-from corpus.sources.reddit_api import LISTINGS, TIME_FILTERS, RedditApiConfig, harvest_api
+from corpus.sources.reddit_api import (
+    LISTINGS,
+    TIME_FILTERS,
+    RedditApiConfig,
+    harvest_api,
+)
 from corpus.sources.reddit_dumps import read_submissions
-from corpus.writers.shards import file_sha256
 from corpus.steps import StepStats, run_steps
 from corpus.urls import url_key
-from corpus.readers.warc import read_warc
-from pipelines.cli import add_cleaning_arguments, cleaning_config_from_args, default_workers, setup_logging
+from corpus.writers.atomic import write_json_atomic
+from corpus.writers.publish import print_summary, publish
+from corpus.writers.shards import file_sha256
+from pipelines.cleaning import CleaningConfig, text_filters
+from pipelines.cli import (
+    add_cleaning_arguments,
+    cleaning_config_from_args,
+    default_workers,
+    setup_logging,
+)
+from pipelines.global_stage import GlobalConfig, global_steps, write_output_signatures
 
 log = logging.getLogger("build_webtext")
 SOURCE = "webtext"
@@ -150,7 +161,11 @@ def links_with_redirects(config: WebTextConfig) -> dict:
 def map_pages(config: WebTextConfig, path: str):
     """The per-file part of the recipe: one WARC of fetched pages through every map step."""
     read_stats = StepStats("read_warc")
-    steps = [LinkJoin(links_with_redirects(config))] + cleaning_steps(config.cleaning)
+    steps = [
+        LinkJoin(links_with_redirects(config)),  # WebText keeps only pages of harvested links
+        Extractor(config.cleaning.extraction),
+        *text_filters(config.cleaning),           # language -> Gopher / C4 / FineWeb -> PII
+    ]
     docs = run_steps(read_warc(path, SOURCE, read_stats), steps)
     return docs, [read_stats] + [s.stats for s in steps]
 
@@ -171,15 +186,19 @@ def run(config: WebTextConfig) -> dict | None:
     fingerprint = {k: v for k, v in asdict(config).items() if k not in ignored}
     fingerprint["links_sha256"] = file_sha256(config.links_path())
     work = out / "_work"
-    parts = run_map_stage(partial(map_pages, config), pages, work / "clean", config.workers,
-                          desc="WARC files", fingerprint=fingerprint)
+    executor = LocalExecutor(config.workers)
+    parts = executor.map_stage(partial(map_pages, config), pages, work / "clean", desc="WARC files",
+                               fingerprint=fingerprint)
     close_sandboxes()  # extraction children of an in-process run are not needed any more
-    final = run_global_stage([f for p in parts for f in p.files],
-                             GlobalConfig(config.dedup, config.dedup_preset, [], config.decontaminate),
-                             work, config.workers)
-    manifest = publish(final.rows, out, "build_webtext", submission_files + pages, asdict(config),
+    files = [f for p in parts for f in p.files]
+
+    # Global: exact and near-duplicate dedup, decontamination, each a step built from its pass.
+    final = global_steps(files, GlobalConfig(config.dedup, config.dedup_preset, [], config.decontaminate),
+                         work, executor)
+    manifest = publish(run_steps(read_documents(files), final.steps), out, "build_webtext",
+                       submission_files + pages, asdict(config),
                        steps=lambda: link_stats + merge_stats(parts) + [s.stats for s in final.steps],
-                       extra={"links": str(config.links_path()), **final.extra})
+                       extra={"links": str(config.links_path()), **final.report})
     write_output_signatures(out)
     return manifest
 

@@ -20,23 +20,27 @@ from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 
-from pipelines.cleaning import CleaningConfig, cleaning_steps
-from corpus.executor.local import merge_stats, part_key, run_map_stage
-from corpus.extract.extractor import close_sandboxes
-from corpus.filters.url import URLFilter, load_domain_list
 from corpus.dedup.near_duplicates import PRESETS
-from pipelines.global_stage import GlobalConfig, run_global_stage, write_output_signatures
-from corpus.readers.inputs import COMMONCRAWL_BASE_URL, expand_inputs, split_inputs
-from corpus.writers.publish import print_summary, publish
+from corpus.executor import LocalExecutor, merge_stats, part_key
+from corpus.extract.extractor import Extractor, close_sandboxes
+from corpus.filters.url import URLFilter, load_domain_list
 from corpus.quality.classifier import QualityConfig, QualityScorer
 from corpus.quality.model_stage import ensure_quality_model
 from corpus.quality.raw_text_tap import RawTextTap
-from corpus.readers.shards import iter_rows
-from corpus.schema import row_document
-from corpus.writers.shards import file_sha256
-from corpus.steps import StepStats, run_steps
+from corpus.readers.inputs import COMMONCRAWL_BASE_URL, expand_inputs, split_inputs
+from corpus.readers.shards import read_documents
 from corpus.readers.warc import read_warc
-from pipelines.cli import add_cleaning_arguments, cleaning_config_from_args, default_workers, setup_logging
+from corpus.steps import StepStats, run_steps
+from corpus.writers.publish import print_summary, publish
+from corpus.writers.shards import file_sha256
+from pipelines.cleaning import CleaningConfig, text_filters
+from pipelines.cli import (
+    add_cleaning_arguments,
+    cleaning_config_from_args,
+    default_workers,
+    setup_logging,
+)
+from pipelines.global_stage import GlobalConfig, global_steps, write_output_signatures
 
 log = logging.getLogger("clean_commoncrawl")
 SOURCE = "commoncrawl"
@@ -69,9 +73,12 @@ def map_warc(config: CleanConfig, work: Path, path: str):
     """Stage 1, per input: every document of one WARC (or byte range) through the map steps."""
     read_stats = StepStats("read_warc")
     blocked = load_domain_list(config.url_blocklist) if config.url_blocklist else frozenset()
-    steps = [URLFilter(blocked)] + cleaning_steps(config.cleaning)
-    # Right after extraction, keep some unfiltered text: the classifier's negatives (GPT-3).
-    steps.insert(2, RawTextTap(work / "raw" / part_key(path)))
+    steps = [
+        URLFilter(blocked),
+        Extractor(config.cleaning.extraction),
+        RawTextTap(work / "raw" / part_key(path)),  # unfiltered text: the classifier's negatives (GPT-3)
+        *text_filters(config.cleaning),             # language -> Gopher / C4 / FineWeb -> PII
+    ]
     docs = run_steps(read_warc(path, SOURCE, read_stats), steps)
     return docs, [read_stats] + [s.stats for s in steps]
 
@@ -79,7 +86,7 @@ def map_warc(config: CleanConfig, work: Path, path: str):
 def score_part(quality: QualityConfig, path: str):
     """Stage 3, per part: quality score and keep-or-drop by the Pareto rule."""
     scorer = QualityScorer(quality)
-    return scorer(row_document(row) for row in iter_rows([Path(path)])), [scorer.stats]
+    return scorer(read_documents([Path(path)])), [scorer.stats]
 
 
 def _map_parameters(config: CleanConfig) -> dict:
@@ -95,9 +102,11 @@ def run(config: CleanConfig) -> dict:
     log.info("cleaning %d WARC file(s) (%d tasks) with %d worker(s) into %s",
              len(inputs), len(tasks), config.workers, out)
 
+    executor = LocalExecutor(config.workers)
+
     # 1. Extract and filter every input.
-    parts = run_map_stage(partial(map_warc, config, work), tasks, work / "clean", config.workers,
-                          desc="WARC files", fingerprint=_map_parameters(config))
+    parts = executor.map_stage(partial(map_warc, config, work), tasks, work / "clean", desc="WARC files",
+                               fingerprint=_map_parameters(config))
     close_sandboxes()  # extraction children of an in-process run are not needed any more
     files = [f for p in parts for f in p.files]
     stages = [merge_stats(parts)]
@@ -109,21 +118,20 @@ def run(config: CleanConfig) -> dict:
                                      work / "quality")
     if model is not None:
         quality = QualityConfig(str(model), config.quality_mode, config.pareto_alpha, config.quality_threshold)
-        scored = run_map_stage(partial(score_part, quality), [str(f) for f in files], work / "scored",
-                               config.workers, desc="quality",
-                               fingerprint={**asdict(quality), "model_sha256": file_sha256(model),
-                                            "parts": _map_parameters(config)})
+        scored = executor.map_stage(partial(score_part, quality), [str(f) for f in files], work / "scored",
+                                    desc="quality", fingerprint={**asdict(quality), "model_sha256": file_sha256(model),
+                                                                 "parts": _map_parameters(config)})
         files = [f for p in scored for f in p.files]
         stages.append(merge_stats(scored))
 
-    # 4-6. Near-duplicates (within the crawl and against WebText), benchmark 13-grams, exact
-    # duplicates: all global, applied to the stream of survivors as it goes into the shards.
-    final = run_global_stage(files, GlobalConfig(config.dedup, config.dedup_preset, config.dedup_against,
-                                                 config.decontaminate), work, config.workers)
+    # 4-6. Global: exact duplicates, near-duplicates (within the crawl and against WebText),
+    # benchmark 13-grams; each a step built from its pass, run over the survivors into the shards.
+    final = global_steps(files, GlobalConfig(config.dedup, config.dedup_preset, config.dedup_against,
+                                             config.decontaminate), work, executor)
     manifest = publish(
-        final.rows, out, "clean_commoncrawl", inputs, asdict(config),
+        run_steps(read_documents(files), final.steps), out, "clean_commoncrawl", inputs, asdict(config),
         steps=lambda: [s for stage in stages for s in stage] + [s.stats for s in final.steps],
-        extra={"quality_model": str(model) if model else None, **final.extra})
+        extra={"quality_model": str(model) if model else None, **final.report})
     write_output_signatures(out)
     return manifest
 

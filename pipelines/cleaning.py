@@ -1,15 +1,22 @@
-"""The text-cleaning steps both recipes share: extraction -> language -> heuristics -> PII.
+"""The text-cleaning steps both recipes share: extraction, then language -> heuristics -> PII.
 
 The order is FineWeb's: cheap, high-yield filters first; PII last so filters see the original text.
+A pipeline lists `Extractor(config.extraction)` and then `*text_filters(config)`, with whatever
+it needs between them (Common Crawl taps the raw text there for the quality classifier).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from corpus.extract.extractor import ExtractionConfig, Extractor
-from corpus.filters import (C4Filter, FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter,
-                            LengthFilter)
+from corpus.extract.extractor import ExtractionConfig
+from corpus.filters import (
+    C4Filter,
+    FineWebQualityFilter,
+    GopherQualityFilter,
+    GopherRepetitionFilter,
+    LengthFilter,
+)
 from corpus.filters.gopher import GopherQualityConfig
 from corpus.filters.language import LanguageConfig, LanguageFilter
 from corpus.filters.pii import PIIAnonymizer
@@ -26,9 +33,9 @@ class CleaningConfig:
     anonymize_pii: bool = True
 
 
-def cleaning_steps(config: CleaningConfig) -> list[Step]:
-    """Fresh step objects (with zeroed counters) for one input."""
-    steps: list[Step] = [Extractor(config.extraction), LanguageFilter(config.language)]
+def text_filters(config: CleaningConfig) -> list[Step]:
+    """The steps after extraction, as fresh objects (with zeroed counters) for one input."""
+    steps: list[Step] = [LanguageFilter(config.language)]
     if config.heuristics:
         steps += [
             GopherRepetitionFilter(),

@@ -6,9 +6,9 @@ import argparse
 import logging
 import os
 
-from pipelines.cleaning import CleaningConfig
 from corpus.extract.extractor import ENGINES, ExtractionConfig
 from corpus.filters.language import LanguageConfig
+from pipelines.cleaning import CleaningConfig
 
 
 def setup_logging(verbose: bool = False) -> None:

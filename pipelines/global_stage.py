@@ -1,24 +1,39 @@
-"""The global end of both recipes: exact dedup, near-duplicates, decontamination, in one stream.
+"""The global end of both recipes: steps that need to know the whole corpus first.
 
-    signatures (map, per part) -> near-duplicate clusters (global) -> 13-gram counts (global)
-    -> rows: exact dedup -> near-duplicate filter -> decontamination -> the caller's shards
+Each global step is built from what its global pass over all parts computed, and then runs over
+the stream of documents like every other step:
+
+    exact_duplicate_keepers(parts)      -> ExactDeduplicator      (one document per normalised text)
+    signatures per part, find_near_...  -> NearDuplicateFilter    (MinHash LSH clusters, references)
+    benchmark 13-gram document counts   -> Decontaminator         (GPT-3's rule)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from corpus.dedup.decontamination import (BenchmarkIndex, Decontaminator, count_ngram_documents_in_parts,
-                                  frequent_ngrams)
-from corpus.dedup.exact import ExactDeduplicator
-from corpus.executor.local import part_key, run_file_stage
-from corpus.dedup.near_duplicates import (PRESETS, SIGNATURES_DIR, FuzzyDedupResult, find_near_duplicates,
-                                reference_signature_files, write_signatures)
-from corpus.readers.shards import iter_rows, shard_paths
+from corpus.dedup.decontamination import (
+    BenchmarkIndex,
+    Decontaminator,
+    count_ngram_documents_in_parts,
+    frequent_ngrams,
+)
+from corpus.dedup.exact import ExactDeduplicator, exact_duplicate_keepers
+from corpus.dedup.near_duplicates import (
+    PRESETS,
+    SIGNATURES_DIR,
+    FuzzyDedupResult,
+    find_near_duplicates,
+    reference_signature_files,
+    write_signatures,
+)
+from corpus.executor import Executor, part_key
+from corpus.readers.shards import shard_paths
+from corpus.steps import Step
 
 
 @dataclass
@@ -29,19 +44,41 @@ class GlobalConfig:
     decontaminate: list[str] = field(default_factory=list)  # benchmark JSONL files
 
 
+@dataclass
+class GlobalSteps:
+    """The final stage's steps, in order, and what the report shows of their global passes."""
+
+    steps: list[Step]
+    report: dict[str, Any]
+
+
+def global_steps(parts: Sequence[Path], config: GlobalConfig, work: Path, executor: Executor) -> GlobalSteps:
+    """Run the global passes over `parts` and build the steps of the final stage."""
+    near = near_duplicates(parts, config, work, executor) if config.dedup else None
+    steps: list[Step] = []
+    if config.dedup:
+        steps += [ExactDeduplicator(exact_duplicate_keepers(parts)), near.filter()]
+    if config.decontaminate:
+        index = BenchmarkIndex.from_files(config.decontaminate)
+        # Counted after near-dedup: ten copies of one page would make its 13-grams look common.
+        counts = count_ngram_documents_in_parts(parts, index, skip=near.drop_ids if near else frozenset())
+        steps.append(Decontaminator(index, frequent_ngrams(counts)))
+    return GlobalSteps(steps, {"fuzzy_dedup": near.to_report() if near else None})
+
+
 def signatures_of(preset: str, src: Path, dst: Path) -> None:
-    """One part's MinHash signatures (a map task: module level, so a process pool can run it)."""
+    """One part's MinHash signatures (a file task: module level, so a process can run it)."""
     write_signatures([src], dst, PRESETS[preset].minhash)
 
 
-def near_duplicates(files: Sequence[Path], config: GlobalConfig, work: Path, workers: int) -> FuzzyDedupResult:
+def near_duplicates(parts: Sequence[Path], config: GlobalConfig, work: Path, executor: Executor) -> FuzzyDedupResult:
     """Signatures of every part (in parallel, each kept for a restart), then the clusters."""
     preset = PRESETS[config.dedup_preset]
     sig_dir = work / "signatures"
     # Keyed by the part's path, size and mtime: a part rewritten since (new parameters, a new
     # quality model) gets new signatures; an unchanged one keeps those of the killed run.
-    pairs = [(f, sig_dir / f"{part_key(_identity(f))}.parquet") for f in files]
-    run_file_stage(partial(signatures_of, config.dedup_preset), pairs, workers, desc="MinHash")
+    pairs = [(f, sig_dir / f"{part_key(_identity(f))}.parquet") for f in parts]
+    executor.file_stage(partial(signatures_of, config.dedup_preset), pairs, desc="MinHash")
     references = [f for d in config.dedup_against if Path(d).exists() and shard_paths(d)
                   for f in reference_signature_files(d, preset.minhash, work / "reference" / part_key(d))]
     return find_near_duplicates([dst for _, dst in pairs], preset, references)
@@ -50,34 +87,6 @@ def near_duplicates(files: Sequence[Path], config: GlobalConfig, work: Path, wor
 def _identity(path: Path) -> str:
     st = Path(path).stat()
     return f"{path}:{st.st_size}:{st.st_mtime_ns}"
-
-
-@dataclass
-class GlobalStage:
-    """The final row stream, its steps (for the manifest) and what the report shows of them."""
-
-    rows: Iterator[dict[str, Any]]
-    steps: list
-    extra: dict[str, Any]
-
-
-def run_global_stage(files: Sequence[Path], config: GlobalConfig, work: Path, workers: int) -> GlobalStage:
-    near = near_duplicates(files, config, work, workers) if config.dedup else None
-    decontaminator = None
-    if config.decontaminate:
-        index = BenchmarkIndex.from_files(config.decontaminate)
-        # Counted after near-dedup: ten copies of one page would make its 13-grams look common.
-        counts = count_ngram_documents_in_parts(files, index, skip=near.drop_ids if near else frozenset())
-        decontaminator = Decontaminator(index, frequent_ngrams(counts))
-    exact = ExactDeduplicator() if config.dedup else None
-    near_filter = near.filter() if near else None
-    rows = exact(files) if exact else iter_rows(files)
-    if near_filter:
-        rows = near_filter.filter_rows(rows)
-    if decontaminator:
-        rows = decontaminator.filter_rows(rows)
-    steps = [s for s in (exact, near_filter, decontaminator) if s is not None]
-    return GlobalStage(rows, steps, {"fuzzy_dedup": near.to_report() if near else None})
 
 
 def write_output_signatures(out: Path, preset: str = "fineweb") -> None:

@@ -1,7 +1,7 @@
 """Benchmark decontamination, GPT-3's rule (Brown et al. 2020, appendix C).
 
-Words are lowercase runs of letters and digits (punctuation and `_` separate them, as in
-`corpus.dedup.minhash`). For each training document, every word 13-gram that also occurs in a
+Words are `corpus.text.words` (normalised: "Café" and "cafe" are one word), as for exact dedup
+and MinHash. For each training document, every word 13-gram that also occurs in a
 benchmark is cut out together with 200 characters on either side (overlapping cuts merge);
 this splits the document into pieces:
 
@@ -29,17 +29,14 @@ from __future__ import annotations
 
 import gzip
 import json
-import re
 from collections import Counter
 from collections.abc import Collection, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from corpus.records import Document
 from corpus.steps import Step
-
-_WORD = re.compile(r"[^\W_]+")
+from corpus.text import word_spans, words
 
 
 @dataclass(frozen=True)
@@ -52,24 +49,6 @@ class DecontaminationConfig:
     max_pieces: int = 10        # documents split into more pieces are dropped
     max_doc_frequency: int = 10  # n-grams in more training documents are ignored
     fields: tuple[str, ...] = ("text",)
-
-
-def word_spans(text: str) -> tuple[list[str], list[tuple[int, int]]]:
-    """The lowercase words of `text` and their (start, end) character offsets in `text`.
-
-    Words are found in the original text and lowercased one by one, so offsets stay exact even
-    where lowercasing changes a string's length.
-    """
-    words, spans = [], []
-    for m in _WORD.finditer(text):
-        words.append(m.group().lower())
-        spans.append(m.span())
-    return words, spans
-
-
-def words_of(text: str) -> list[str]:
-    """The lowercase words of `text` (as `word_spans` finds them)."""
-    return [m.group().lower() for m in _WORD.finditer(text)]
 
 
 def ngrams(words: Sequence[str], n: int) -> Iterator[str]:
@@ -122,7 +101,7 @@ class BenchmarkIndex:
 
     def add_texts(self, texts: Iterable[str]) -> None:
         for text in texts:
-            self.grams.update(ngrams(words_of(text), self.config.ngram))
+            self.grams.update(ngrams(words(text), self.config.ngram))
             self.texts += 1
 
     def __len__(self) -> int:
@@ -142,7 +121,7 @@ def count_ngram_documents(texts: Iterable[str], index: BenchmarkIndex) -> Counte
     """
     counts: Counter = Counter()
     for text in texts:
-        found = {g for _, g in index.hits(words_of(text))}
+        found = {g for _, g in index.hits(words(text))}
         counts.update(found)
     return counts
 
@@ -266,23 +245,3 @@ class Decontaminator(Step):
             doc.text = cut.text
             self.stats.keep(doc)
             yield doc
-
-    def filter_rows(self, rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        """The same over shard-row dicts; `n_chars`/`n_words` are updated with the text."""
-        for row in rows:
-            self.stats.n_in += 1
-            cut = self._apply(row["text"])
-            doc = Document(id=row["id"], url=row.get("url") or "", source=row.get("source") or "",
-                           text=row["text"])
-            if cut.reason is not None:
-                self.stats.drop(cut.reason, doc=doc)
-                continue
-            if cut.text is not row["text"]:
-                row = {**row, "text": cut.text}
-                if "n_chars" in row:
-                    row["n_chars"] = len(cut.text)
-                if "n_words" in row:
-                    row["n_words"] = len(cut.text.split())
-                doc.text = cut.text
-            self.stats.keep(doc)
-            yield row

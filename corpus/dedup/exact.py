@@ -1,65 +1,67 @@
-"""Exact de-duplication on normalised text, global over all parts of a run."""
+"""Exact de-duplication on normalised text, global over all parts of a run.
+
+A global pass (`exact_duplicate_keepers`) reads the text of every part once and chooses, for each
+distinct normalised text, the document that keeps it; `ExactDeduplicator` is then an ordinary
+step that drops every other copy.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from corpus.readers.shards import iter_batches
-from corpus.schema import row_document
-from corpus.steps import StepStats
-
-_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+from corpus.records import Document
+from corpus.steps import Filter
+from corpus.text import words
 
 
 def normalize_for_dedup(text: str) -> str:
     """Case, accents, punctuation and whitespace do not make two pages different."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return _NON_WORD.sub(" ", text).strip()
+    return " ".join(words(text))
 
 
 def text_hash(text: str) -> bytes:
     return hashlib.blake2b(normalize_for_dedup(text).encode("utf-8"), digest_size=16).digest()
 
 
-class ExactDeduplicator:
-    """Keeps one document per normalised text: the highest quality score, then the smallest id.
+def exact_duplicate_keepers(parts: Sequence[Path]) -> dict[bytes, str]:
+    """The global pass: for each distinct normalised text (by hash), the id of the document kept.
 
-    Two passes over the parts: the first finds each text's keeper (16 bytes of hash, the score
-    and the id per distinct text in memory), the second streams the rows and yields the keepers.
-    Choosing by score and id, not by position, makes the result independent of input order and
-    worker count, and agrees with fuzzy dedup's rule, so the two never drop both copies.
+    The keeper is the highest quality score (a missing score ranks lowest), then the smallest
+    id. Choosing by score and id, not by position, makes the result independent of input order
+    and worker count, and agrees with fuzzy dedup's rule, so the two never drop both copies.
+    Memory: 16 bytes of hash, the score and the id per distinct text.
+    """
+    best: dict[bytes, tuple[float, str]] = {}
+    for batch in iter_batches(parts, columns=["id", "text", "quality_score"]):
+        for doc_id, text, score in zip(*(batch.column(c).to_pylist() for c in ("id", "text", "quality_score"))):
+            h = text_hash(text)
+            rank = (-(score if score is not None else -1.0), doc_id)
+            if h not in best or rank < best[h]:
+                best[h] = rank
+    return {h: rank[1] for h, rank in best.items()}
+
+
+class ExactDeduplicator(Filter):
+    """Keeps the one document per normalised text that `exact_duplicate_keepers` chose.
+
+    Drop reasons: "duplicate_text" (another document keeps this text), "duplicate_id" (the
+    same page captured twice: its second copy).
     """
 
     name = "exact_dedup"
 
-    def __init__(self) -> None:
-        self.stats = StepStats(self.name)
+    def __init__(self, keepers: dict[bytes, str]) -> None:
+        super().__init__()
+        self.keepers = keepers
+        self.emitted: set[str] = set()
 
-    def __call__(self, parts: Sequence[Path]) -> Iterator[dict[str, Any]]:
-        best: dict[bytes, tuple[float, str]] = {}
-        for batch in iter_batches(parts, columns=["id", "text", "quality_score"]):
-            for doc_id, text, score in zip(*(batch.column(c).to_pylist() for c in ("id", "text", "quality_score"))):
-                h = text_hash(text)
-                rank = (-(score if score is not None else -1.0), doc_id)  # a missing score ranks lowest
-                if h not in best or rank < best[h]:
-                    best[h] = rank
-        keeper = {h: rank[1] for h, rank in best.items()}
-        del best
-        emitted: set[str] = set()
-        for batch in iter_batches(parts):
-            for row in batch.to_pylist():
-                self.stats.n_in += 1
-                if keeper.get(text_hash(row["text"])) != row["id"]:
-                    self.stats.drop("duplicate_text", doc=row_document(row))
-                elif row["id"] in emitted:  # the same page captured twice
-                    self.stats.drop("duplicate_id", doc=row_document(row))
-                else:
-                    emitted.add(row["id"])
-                    self.stats.keep(row_document(row))
-                    yield row
+    def filter(self, doc: Document) -> bool | str:
+        if self.keepers.get(text_hash(doc.text)) != doc.id:
+            return "duplicate_text"
+        if doc.id in self.emitted:
+            return "duplicate_id"
+        self.emitted.add(doc.id)
+        return True

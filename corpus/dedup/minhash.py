@@ -1,7 +1,7 @@
 """MinHash signatures over word n-grams, vectorised with numpy and compatible with datasketch.
 
-A document's shingles are its word n-grams (default 5): the text is lowercased, every run of
-characters that are not letters or digits (`[\\W_]+`) separates words, and a shingle is the
+A document's shingles are its word n-grams (default 5) of `corpus.text.words` (NFKD, accents
+removed, lower case, runs of letters and digits), and a shingle is the
 n words joined by single spaces, UTF-8 encoded (`shingles(text)` returns exactly these bytes).
 A document with fewer than n words has one shingle, all its words; one with no words has none
 (its signature is all 2^32 - 1, datasketch's empty MinHash).
@@ -30,13 +30,14 @@ document: `bench/bench_minhash.py` measures the difference (more than 20x the up
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import cache
 from typing import Any
 
 import numpy as np
+
+from corpus.text import normalize, words
 
 # datasketch's "affine32" constants (datasketch/minhash.py): MurmurHash3's 32-bit finaliser.
 _M32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
@@ -48,7 +49,6 @@ _MASK64 = (1 << 64) - 1
 _POLY_BASE = 0x9E3779B97F4A7C15
 _POLY_BASE_INV = pow(_POLY_BASE, -1, 1 << 64)
 _SPACE = 32
-_WORD = re.compile(r"[^\W_]+")
 MAX_HASH = np.uint32(0xFFFFFFFF)
 HASHES = ("poly", "sha1")
 
@@ -74,16 +74,11 @@ class MinHashConfig:
 
     def fingerprint(self) -> dict[str, Any]:
         """Stored with every signature file and checked before signatures are compared."""
-        return {**asdict(self), "scheme": "affine32", "words": "lower, [^\\W_]+", "version": 1}
+        return {**asdict(self), "scheme": "affine32", "words": "corpus.text.words: NFKD, no marks, lower, [^\\W_]+", "version": 2}
 
 
 # ---------------------------------------------------------------------------------------------
 # The reference (per-shingle) definitions: slow, obviously correct, and what datasketch is fed.
-
-def words(text: str) -> list[str]:
-    """The words of a text: lowercase runs of letters and digits (punctuation and `_` separate)."""
-    return _WORD.findall(text.lower())
-
 
 def shingles(text: str, ngram: int = 5) -> list[bytes]:
     """The shingles of a text as datasketch would be fed them: word n-grams, space-joined, UTF-8."""
@@ -229,7 +224,7 @@ class MinHasher:
         ngram = self.config.ngram
         # One string for the batch; "\0" (not a word character) ends every document, so no word
         # crosses a document boundary and every word is followed by a non-word character.
-        lowered = [t.lower() for t in texts]
+        lowered = [normalize(t) for t in texts]
         joined = "\0".join(lowered) + "\0"
         offsets = np.zeros(len(lowered), dtype=np.int64)
         np.cumsum(np.fromiter((len(t) + 1 for t in lowered[:-1]), np.int64, len(lowered) - 1),

@@ -46,9 +46,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -60,9 +59,10 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from corpus.dedup.minhash import MinHashConfig, MinHasher
-from corpus.records import Document
 from corpus.readers.shards import iter_batches, shard_paths
+from corpus.records import Document
 from corpus.steps import Filter, StepStats
+from corpus.writers.atomic import atomic_output
 
 log = logging.getLogger(__name__)
 
@@ -147,12 +147,9 @@ def write_signatures(parts: Sequence[Path | str], output: Path | str,
     files does not matter to `find_near_duplicates`.
     """
     config = config or MinHashConfig()
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(output.name + ".tmp")
     hasher = MinHasher(config)
     n = 0
-    with pq.ParquetWriter(tmp, signature_schema(config), compression="zstd") as writer:
+    with atomic_output(output) as tmp, pq.ParquetWriter(tmp, signature_schema(config), compression="zstd") as writer:
         for path in tqdm(list(map(Path, parts)), desc="signatures", unit="file", disable=not progress):
             names = set(pq.ParquetFile(path).schema_arrow.names)
             columns = ["id", "text"] + (["quality_score"] if "quality_score" in names else [])
@@ -163,7 +160,6 @@ def write_signatures(parts: Sequence[Path | str], output: Path | str,
                            else pa.nulls(len(texts), pa.float32()))
                 writer.write_table(signature_table(batch.column("id"), quality, sigs, counts, config))
                 n += len(texts)
-    os.replace(tmp, output)
     return n
 
 
@@ -522,8 +518,8 @@ def _keepers(docs: SignatureSet, labels: np.ndarray) -> np.ndarray:
 class NearDuplicateFilter(Filter):
     """Drops the ids `find_near_duplicates` chose, each under its reason.
 
-    A step over `Document`s, or, with `filter_rows`, over shard-row dicts in the global stage
-    (e.g. on the rows `ExactDeduplicator` yields). Its counters are those of the stream it sees.
+    The last step of the global pass `find_near_duplicates`: built from its result, it runs over
+    the stream of documents like any other step.
     """
 
     name = "fuzzy_dedup"
@@ -534,20 +530,6 @@ class NearDuplicateFilter(Filter):
 
     def filter(self, doc: Document) -> bool | str:
         return self.drop.get(doc.id, True)
-
-    def filter_rows(self, rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        """The same over shard rows (dicts with at least `id`, `text`, `url`)."""
-        for row in rows:
-            self.stats.n_in += 1
-            reason = self.drop.get(row["id"])
-            # StepStats wants a Document for byte counts and examples: a light stand-in.
-            doc = Document(id=row["id"], url=row.get("url") or "", source=row.get("source") or "",
-                           text=row.get("text") or "")
-            if reason is None:
-                self.stats.keep(doc)
-                yield row
-            else:
-                self.stats.drop(reason, doc=doc)
 
 
 def with_preset(name: str, **overrides: Any) -> FuzzyDedupConfig:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from corpus.text import TERMINAL_PUNCTUATION
 from corpus.records import Document
 from corpus.steps import Step
+from corpus.text import TERMINAL_PUNCTUATION
 
 POLICY_SUBSTRINGS = ("terms of use", "privacy policy", "cookie policy", "uses cookies",
                      "use of cookies", "use cookies")

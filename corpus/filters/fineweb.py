@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from corpus.filters.gopher import duplicate_counts
-from corpus.text import TERMINAL_PUNCTUATION, words
 from corpus.records import Document
 from corpus.steps import Filter
+from corpus.text import TERMINAL_PUNCTUATION, tokens
 
 
 @dataclass
@@ -40,6 +40,6 @@ class FineWebQualityFilter(Filter):
         _, dup_chars = duplicate_counts(ls)
         if dup_chars / max(len(doc.text.replace("\n", "")), 1) > c.max_dup_line_char_ratio:
             return "fineweb_char_dup_ratio"
-        if doc.text.count("\n") / max(len(words(doc.text)), 1) > c.max_newline_word_ratio:
+        if doc.text.count("\n") / max(len(tokens(doc.text)), 1) > c.max_newline_word_ratio:
             return "fineweb_list_ratio"
         return True

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from corpus.text import lines, paragraphs, words
 from corpus.records import Document
 from corpus.steps import Filter
+from corpus.text import lines, paragraphs, tokens
 
 STOP_WORDS = frozenset({"the", "be", "to", "of", "and", "that", "have", "with"})
 BULLETS = ("•", "●", "○", "■", "□", "▪", "▫", "-", "*", "‣", "⁃", "◦")
@@ -38,7 +38,7 @@ class GopherQualityFilter(Filter):
     def filter(self, doc: Document) -> bool | str:
         c = self.config
         text = doc.text
-        ws = words(text)
+        ws = tokens(text)
         n = len(ws)
         if n < c.min_words:
             return "gopher_short_doc"
@@ -55,8 +55,8 @@ class GopherQualityFilter(Filter):
             return "gopher_bullet_lines"
         if ls and sum(ln.endswith(("...", "…")) for ln in ls) / len(ls) > c.max_ellipsis_lines_ratio:
             return "gopher_ellipsis_lines"
-        tokens = text.split()
-        if sum(any(ch.isalpha() for ch in t) for t in tokens) / len(tokens) < c.min_alpha_words_ratio:
+        raw = text.split()
+        if sum(any(ch.isalpha() for ch in t) for t in raw) / len(raw) < c.min_alpha_words_ratio:
             return "gopher_alpha_words"
         if sum(w.lower() in STOP_WORDS for w in ws) < c.min_stop_words:
             return "gopher_stop_words"
@@ -137,7 +137,7 @@ class GopherRepetitionFilter(Filter):
             return "gopher_dup_lines"
         if chars / total > c.max_dup_line_char_frac:
             return "gopher_dup_line_chars"
-        ws = [w.lower() for w in words(text)]
+        ws = [w.lower() for w in tokens(text)]
         for n, frac in c.top_ngram_char_frac:
             if top_ngram_chars(ws, n) / total > frac:
                 return f"gopher_top_{n}gram"

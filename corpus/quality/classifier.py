@@ -40,10 +40,11 @@ from typing import Any
 
 import numpy as np
 
-from corpus.writers.manifest import library_versions, write_json_atomic
-from corpus.records import Document
 from corpus.readers.shards import shard_paths
+from corpus.records import Document
 from corpus.steps import Filter
+from corpus.writers.atomic import atomic_output, write_json_atomic
+from corpus.writers.manifest import library_versions
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +245,8 @@ def train_quality_classifier(positive_dirs: Sequence[Path | str], negative_dirs:
         params = _fasttext_params(config)
         attempts = _run_worker(train_file, tmp_model, params, quantize=output_path.suffix == ".ftz",
                                retries=config.retries)
-        os.replace(tmp_model, output_path)
+        with atomic_output(output_path) as final_tmp:
+            os.replace(tmp_model, final_tmp)
 
     model = load_quality_model(str(output_path), output_path.stat().st_mtime_ns)
     scores = hq_probabilities(model, held_lines) if held_lines else np.empty(0)

@@ -7,9 +7,9 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from corpus.writers.manifest import write_json_atomic
 from corpus.quality.classifier import QualityTrainConfig, train_quality_classifier
 from corpus.readers.shards import shard_paths
+from corpus.writers.atomic import write_json_atomic
 
 log = logging.getLogger(__name__)
 

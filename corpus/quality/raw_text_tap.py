@@ -11,8 +11,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from corpus.records import Document
-from corpus.writers.shards import ShardWriter
 from corpus.steps import Step
+from corpus.writers.shards import ShardWriter
 
 
 class RawTextTap(Step):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import glob
-import http.client
 import gzip
+import http.client
 import io
 import logging
 import re

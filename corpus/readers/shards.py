@@ -41,8 +41,10 @@ def iter_rows(paths: Iterable[Path]) -> Iterator[dict[str, Any]]:
         yield from batch.to_pylist()
 
 
-def read_documents(root: Path | str) -> Iterator[Document]:
-    """Stream every document of the shards under `root`, in file and row order."""
-    for batch in iter_batches(shard_paths(root)):
+def read_documents(shards: Path | str | Iterable[Path]) -> Iterator[Document]:
+    """Stream every document of the shards under a folder (or of the given files), in file and
+    row order."""
+    paths = shard_paths(shards) if isinstance(shards, (str, Path)) else shards
+    for batch in iter_batches(paths):
         for row in batch.to_pylist():
             yield row_document(row)

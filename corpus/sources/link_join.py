@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from corpus.sources.links import Link
 from corpus.records import Document
+from corpus.sources.links import Link
 from corpus.steps import Filter
 from corpus.urls import url_key
 

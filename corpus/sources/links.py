@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ import pyarrow.parquet as pq
 from corpus.sources.reddit_dumps import Submission
 from corpus.steps import StepStats
 from corpus.urls import canonical_url, host_and_path, registered_domain, url_key
+from corpus.writers.atomic import atomic_output
 
 REDDIT_DOMAINS = frozenset({"reddit.com", "redd.it", "redditmedia.com", "redditstatic.com"})
 # Hosts that serve pictures, video or audio rather than text pages.
@@ -173,11 +173,9 @@ class LinkHarvester:
 
 def write_links(links: list[Link], path: Path) -> None:
     """Write the links table atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pylist([vars(link) for link in links], schema=LINKS_SCHEMA)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, path)
+    with atomic_output(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
 
 
 def read_links(path: Path) -> dict[str, Link]:

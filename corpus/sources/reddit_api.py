@@ -32,8 +32,8 @@ from typing import Any
 from tqdm import tqdm
 
 from corpus.fetch.config import DEFAULT_USER_AGENT
-from corpus.writers.manifest import write_json_atomic
 from corpus.steps import StepStats
+from corpus.writers.atomic import write_json_atomic
 
 log = logging.getLogger(__name__)
 

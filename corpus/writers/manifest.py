@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
 import platform
 from datetime import datetime, timezone
 from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 LIBRARIES = ("webtext", "pyarrow", "warcio", "trafilatura", "datasketch", "fasttext-numpy2-wheel",
              "tokenizers", "torch", "numpy", "praw", "aiohttp", "msgspec", "resiliparse")
-
-
-def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write JSON to a temp file and rename it over `path`: readers never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=str, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
 
 
 def library_versions() -> dict[str, str]:

@@ -9,22 +9,24 @@ from typing import Any
 
 from tqdm import tqdm
 
-from corpus.writers.manifest import build_manifest, write_json_atomic
+from corpus.records import Document
+from corpus.steps import StepStats
+from corpus.writers.atomic import write_json_atomic
+from corpus.writers.manifest import build_manifest
 from corpus.writers.report import write_report
 from corpus.writers.shards import ShardFile, ShardWriter
-from corpus.steps import StepStats
 
 log = logging.getLogger(__name__)
 
 
-def publish(rows: Iterable[dict[str, Any]], out_dir: Path, pipeline: str, inputs: list[str],
+def publish(docs: Iterable[Document], out_dir: Path, pipeline: str, inputs: list[str],
             parameters: dict[str, Any], steps: Callable[[], list[StepStats]], max_file_bytes: int = 256 << 20,
             extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Write `rows` as shards, then `manifest.json` and `report.html`; returns the manifest.
+    """Write `docs` as shards, then `manifest.json` and `report.html`; returns the manifest.
 
     Shards of an earlier run are removed first, so a rerun never mixes old and new files; the
     manifest is written last, so its presence means the shards beside it are complete.
-    `steps` returns the run's counters; it is called after the rows are consumed, since the
+    `steps` returns the run's counters; it is called after the documents are consumed, since the
     counters of lazy steps are only complete then.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -32,7 +34,7 @@ def publish(rows: Iterable[dict[str, Any]], out_dir: Path, pipeline: str, inputs
     for old in out_dir.glob("part-*.parquet"):
         old.unlink()
     with ShardWriter(out_dir, prefix="part", max_file_bytes=max_file_bytes) as writer:
-        writer.write_all_rows(tqdm(rows, desc="writing shards", unit="doc"))
+        writer.write_all(tqdm(docs, desc="writing shards", unit="doc"))
     files: list[ShardFile] = writer.files
     stats = steps()
     manifest = build_manifest(pipeline, inputs, parameters, [s.to_dict(details=False) for s in stats],

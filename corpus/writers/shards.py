@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from corpus.records import Document
 from corpus.schema import SCHEMA, document_row
+from corpus.writers.atomic import temp_path
 
 
 @dataclass
@@ -97,15 +98,11 @@ class ShardWriter:
         for doc in docs:
             self.write(doc)
 
-    def write_all_rows(self, rows: Iterable[dict[str, Any]]) -> None:
-        for row in rows:
-            self.write_row(row)
-
     def _flush_row_group(self) -> None:
         if not self._rows:
             return
         if self._writer is None:
-            self._tmp = self._final_path().with_suffix(".parquet.tmp")
+            self._tmp = temp_path(self._final_path())
             self._writer = pq.ParquetWriter(self._tmp, SCHEMA, compression=self.compression)
         self._writer.write_table(pa.Table.from_pylist(self._rows, schema=SCHEMA))
         self._file_rows += len(self._rows)

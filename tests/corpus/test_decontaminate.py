@@ -2,10 +2,18 @@ import json
 
 import pytest
 
-from corpus.dedup.decontamination import (BenchmarkIndex, DecontaminationConfig, Decontaminator,
-                                  count_ngram_documents, cut_contamination, frequent_ngrams,
-                                  merge_counts, read_benchmark_texts)
+from corpus.dedup.decontamination import (
+    BenchmarkIndex,
+    DecontaminationConfig,
+    Decontaminator,
+    count_ngram_documents,
+    cut_contamination,
+    frequent_ngrams,
+    merge_counts,
+    read_benchmark_texts,
+)
 from corpus.records import Document
+from corpus.schema import document_row
 
 GRAM = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike"
 # How the training text spells it: case and punctuation do not matter.
@@ -103,12 +111,11 @@ def test_step_counters_and_rows(index):
     assert step.stats.balanced()
     c = step.stats.counts
     assert c["docs_cut"] == 1 and c["ngrams_cut"] == 12 and c["chars_removed"] == len(SPELLED) + 400
-    rows = [{"id": str(i), "text": t, "url": "u", "source": "s", "n_chars": len(t), "n_words": 0}
-            for i, t in enumerate(texts)]
-    out_rows = list(Decontaminator(index).filter_rows(rows))
-    assert [r["id"] for r in out_rows] == ["0", "3"]
-    assert out_rows[0]["n_chars"] == len(out_rows[0]["text"]) == len(texts[0]) - len(SPELLED) - 400 + 2
-    assert out_rows[1] is rows[3]
+    # The shard row of a cut document counts the new text.
+    row = document_row(out[0])
+    assert row["n_chars"] == len(out[0].text) == len(texts[0]) - len(SPELLED) - 400 + 2
+    assert row["n_words"] == len(out[0].text.split())
+    assert out[1].text == texts[3]
 
 
 def test_benchmark_files_with_several_fields(tmp_path):

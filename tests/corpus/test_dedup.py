@@ -1,4 +1,5 @@
-from corpus.dedup.exact import ExactDeduplicator, normalize_for_dedup
+from corpus.dedup.exact import ExactDeduplicator, exact_duplicate_keepers, normalize_for_dedup
+from corpus.readers.shards import read_documents
 from corpus.records import Document
 from corpus.writers.shards import ShardWriter
 
@@ -19,8 +20,8 @@ def test_keeps_the_smallest_id_per_text_whatever_the_part_order(tmp_path):
     a = write_part(tmp_path / "a", [("d3", "Same text."), ("d1", "Other text"), ("d9", "unique one")])
     b = write_part(tmp_path / "b", [("d2", "same   TEXT"), ("d1", "Other text")])
     for order in ([a, b], [b, a]):
-        dedup = ExactDeduplicator()
-        kept = sorted(r["id"] for r in dedup(order))
+        dedup = ExactDeduplicator(exact_duplicate_keepers(order))
+        kept = sorted(d.id for d in dedup(read_documents(order)))
         assert kept == ["d1", "d2", "d9"]
         assert dedup.stats.dropped == {"duplicate_text": 1, "duplicate_id": 1}
         assert dedup.stats.balanced()

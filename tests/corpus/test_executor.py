@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from corpus.executor.local import merge_stats, part_key, run_map_stage
+from corpus.executor import LocalExecutor, merge_stats, part_key
 from corpus.records import Document
 from corpus.steps import StepStats
 
@@ -40,7 +40,7 @@ def inputs(tmp_path):
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_map_stage_writes_one_part_per_input_and_merges_counters(inputs, tmp_path, workers):
-    results = run_map_stage(numbers_task, inputs, tmp_path / "work", workers=workers)
+    results = LocalExecutor(workers).map_stage(numbers_task, inputs, tmp_path / "work")
     assert [r.input for r in results] == inputs
     assert all(len(r.files) == 1 and r.files[0].stat().st_size > 0 for r in results)
     (stats,) = merge_stats(results)
@@ -50,7 +50,7 @@ def test_map_stage_writes_one_part_per_input_and_merges_counters(inputs, tmp_pat
 def test_restart_skips_finished_inputs_and_redoes_the_rest(inputs, tmp_path):
     work = tmp_path / "work"
     with pytest.raises(RuntimeError):
-        run_map_stage(failing_task, inputs, work)
+        LocalExecutor().map_stage(failing_task, inputs, work)
     done = sorted(p.name for p in (work / "parts").glob("*.done.json"))
     assert done == [f"{part_key(inputs[0])}.done.json"]
     marker = json.loads((work / "parts" / done[0]).read_text())
@@ -60,7 +60,7 @@ def test_restart_skips_finished_inputs_and_redoes_the_rest(inputs, tmp_path):
         calls.append(path)
         return numbers_task(path)
 
-    results = run_map_stage(counting_task, inputs, work)
+    results = LocalExecutor().map_stage(counting_task, inputs, work)
     assert calls == inputs[1:]  # a.txt was not read again
     assert results[0].stats[0].to_dict() == marker["stats"][0]
     assert sum(s.n_out for s in merge_stats(results)) == 4
@@ -68,14 +68,14 @@ def test_restart_skips_finished_inputs_and_redoes_the_rest(inputs, tmp_path):
 
 def test_changed_parameters_discard_old_parts(inputs, tmp_path):
     work = tmp_path / "work"
-    run_map_stage(numbers_task, inputs, work, fingerprint={"min_words": 50})
+    LocalExecutor().map_stage(numbers_task, inputs, work, fingerprint={"min_words": 50})
     calls = []
 
     def counting_task(path):
         calls.append(path)
         return numbers_task(path)
 
-    run_map_stage(counting_task, inputs, work, fingerprint={"min_words": 50})
+    LocalExecutor().map_stage(counting_task, inputs, work, fingerprint={"min_words": 50})
     assert calls == []
-    run_map_stage(counting_task, inputs, work, fingerprint={"min_words": 10})
+    LocalExecutor().map_stage(counting_task, inputs, work, fingerprint={"min_words": 10})
     assert calls == inputs

@@ -1,4 +1,9 @@
-from corpus.extract.extractor import ExtractionConfig, Extractor, close_sandboxes, decode_html
+from corpus.extract.extractor import (
+    ExtractionConfig,
+    Extractor,
+    close_sandboxes,
+    decode_html,
+)
 from corpus.filters import LengthFilter
 from corpus.filters.language import LanguageFilter
 from corpus.records import Document

@@ -19,8 +19,8 @@ from warcio.archiveiterator import ArchiveIterator
 
 from corpus.extract.extractor import decode_html
 from corpus.fetch import FetchConfig, FetchState, fetch_links
-from tests.helpers.localserver import LocalServer, StaticResolver
 from corpus.readers.warc import read_warc
+from tests.helpers.localserver import LocalServer, StaticResolver
 
 PAGE = "<html><head><title>t</title></head><body><p>Hello from {path}</p></body></html>"
 

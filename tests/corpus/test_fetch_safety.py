@@ -10,8 +10,13 @@ import pytest
 from aiohttp import web
 
 from corpus.fetch import FetchConfig, fetch_links
+from corpus.fetch.safety import (
+    AddressPolicy,
+    PrivateAddressError,
+    SafeResolver,
+    address_refusal,
+)
 from tests.helpers.localserver import LocalServer, StaticResolver
-from corpus.fetch.safety import AddressPolicy, PrivateAddressError, SafeResolver, address_refusal
 
 
 @pytest.mark.parametrize("ip, kind", [

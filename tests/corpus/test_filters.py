@@ -2,9 +2,18 @@
 
 import pytest
 
-from corpus.filters import (C4Filter, FineWebQualityFilter, GopherQualityFilter,
-                            GopherRepetitionFilter, URLFilter)
-from corpus.filters.gopher import duplicate_counts, duplicated_ngram_chars, top_ngram_chars
+from corpus.filters import (
+    C4Filter,
+    FineWebQualityFilter,
+    GopherQualityFilter,
+    GopherRepetitionFilter,
+    URLFilter,
+)
+from corpus.filters.gopher import (
+    duplicate_counts,
+    duplicated_ngram_chars,
+    top_ngram_chars,
+)
 from corpus.filters.pii import PIIAnonymizer
 from corpus.records import Document
 

@@ -5,12 +5,19 @@ import pyarrow.parquet as pq
 import pytest
 from datasketch import MinHash, MinHashLSH
 
-from corpus.dedup.near_duplicates import (PRESETS, FuzzyDedupConfig, NearDuplicateFilter, band_buckets,
-                                connected_components, find_near_duplicates, signature_table,
-                                write_signatures)
 from corpus.dedup.minhash import MinHashConfig, MinHasher
+from corpus.dedup.near_duplicates import (
+    PRESETS,
+    FuzzyDedupConfig,
+    NearDuplicateFilter,
+    band_buckets,
+    connected_components,
+    find_near_duplicates,
+    signature_table,
+    write_signatures,
+)
+from corpus.readers.shards import read_documents
 from corpus.records import Document
-from corpus.readers.shards import iter_rows
 from corpus.writers.shards import ShardWriter
 
 
@@ -201,7 +208,7 @@ def test_map_stage_files_and_the_filter_over_rows(tmp_path, corpus):
     result = find_near_duplicates(sig_files)
     assert set(result.drop) == expected_drop
     filt = result.filter()
-    kept = [r["id"] for r in filt.filter_rows(iter_rows(parts))]
+    kept = [d.id for d in filt(read_documents(parts))]
     assert set(kept) == {i for i, _, _ in rows} - expected_drop
     assert filt.stats.balanced() and filt.stats.dropped == {"near_duplicate": len(expected_drop)}
     docs = [Document(id=i, url="u", source="s", text=t) for i, t, _ in rows]

@@ -4,8 +4,16 @@ import numpy as np
 import pytest
 from datasketch import MinHash
 
-from corpus.dedup.minhash import (MinHashConfig, MinHasher, _word_table, datasketch_hashfunc, jaccard,
-                            poly_hash32, shingles, words)
+from corpus.dedup.minhash import (
+    MinHashConfig,
+    MinHasher,
+    _word_table,
+    datasketch_hashfunc,
+    jaccard,
+    poly_hash32,
+    shingles,
+    words,
+)
 
 TEXTS = [
     "The harbour council met on Tuesday, to decide whether the old grain sheds should become a "

@@ -6,9 +6,19 @@ import numpy as np
 import pytest
 
 import corpus.quality.classifier as quality
-from corpus.quality.classifier import (QualityConfig, QualityScorer, QualityTrainConfig, card_path_for,
-                            classification_metrics, keep_probability, pareto_draw, pareto_keep,
-                            preprocess, roc_auc, train_quality_classifier)
+from corpus.quality.classifier import (
+    QualityConfig,
+    QualityScorer,
+    QualityTrainConfig,
+    card_path_for,
+    classification_metrics,
+    keep_probability,
+    pareto_draw,
+    pareto_keep,
+    preprocess,
+    roc_auc,
+    train_quality_classifier,
+)
 from corpus.records import Document
 from corpus.writers.shards import ShardWriter
 

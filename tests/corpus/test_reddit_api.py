@@ -17,12 +17,12 @@ import pyarrow.parquet as pq
 import pytest
 from aiohttp import web
 
-from tests.helpers.localserver import LocalServer
 from corpus.sources.links import LinkHarvester, LinkRules
 from corpus.sources.reddit_api import HarvestError, RedditApiConfig, harvest_api
 from corpus.sources.reddit_dumps import read_submissions
 from corpus.steps import StepStats
 from pipelines import build_webtext
+from tests.helpers.localserver import LocalServer
 
 CLIENT_ID, CLIENT_SECRET = "fake-client-id", "fake-client-secret-d41d8cd9"
 TOKEN = "fake-access-token-8f14e45f"

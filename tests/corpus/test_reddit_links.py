@@ -1,4 +1,10 @@
-from corpus.sources.links import LinkHarvester, LinkRules, read_links, rejection_reason, write_links
+from corpus.sources.links import (
+    LinkHarvester,
+    LinkRules,
+    read_links,
+    rejection_reason,
+    write_links,
+)
 from corpus.sources.reddit_dumps import Submission, read_submissions
 from corpus.steps import StepStats
 

@@ -1,8 +1,8 @@
 import pyarrow.parquet as pq
 import pytest
 
-from corpus.records import Document, document_id
 from corpus.readers.shards import iter_batches, read_documents, shard_paths
+from corpus.records import Document, document_id
 from corpus.schema import SCHEMA
 from corpus.writers.shards import ShardWriter
 

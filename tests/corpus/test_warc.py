@@ -1,5 +1,5 @@
-from corpus.steps import StepStats
 from corpus.readers.warc import read_warc
+from corpus.steps import StepStats
 
 
 def test_read_warc_keeps_html_responses_and_counts_the_rest(make_warc, english_page):
@@ -149,7 +149,7 @@ def test_byte_ranges_split_a_file_with_no_overlap_and_no_gap(make_warc, english_
 
 
 def test_plain_text_pages_come_with_their_text_and_pass_extraction(make_warc):
-    from corpus.extract.extractor import Extractor, ExtractionConfig
+    from corpus.extract.extractor import ExtractionConfig, Extractor
 
     body = "Plain words in a plain file.\nSecond line, in Latin-1: café.".encode("latin-1")
     path = make_warc([("https://a.example/notes.txt", body, "text/plain; charset=iso-8859-1", "200 OK")])

@@ -8,7 +8,12 @@ import pytest
 import torch
 
 from model.config import GPTConfig, preset
-from model.estimate import activation_bytes, estimate_memory, flops_per_token, format_bytes
+from model.estimate import (
+    activation_bytes,
+    estimate_memory,
+    flops_per_token,
+    format_bytes,
+)
 from model.gpt import GPT
 
 

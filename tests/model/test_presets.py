@@ -7,7 +7,14 @@ import math
 import pytest
 import torch
 
-from model.config import GPT2_VOCAB_SIZE, PAPER_PARAMS, PRESETS, GPTConfig, pad_vocab, preset
+from model.config import (
+    GPT2_VOCAB_SIZE,
+    PAPER_PARAMS,
+    PRESETS,
+    GPTConfig,
+    pad_vocab,
+    preset,
+)
 from model.gpt import GPT
 
 

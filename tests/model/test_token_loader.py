@@ -12,7 +12,14 @@ import pytest
 import torch
 
 import model.data as data_mod
-from model.data import LoaderConfig, ShardDocuments, find_shards, in_split, iter_texts, val_score
+from model.data import (
+    LoaderConfig,
+    ShardDocuments,
+    find_shards,
+    in_split,
+    iter_texts,
+    val_score,
+)
 from model.loader import TokenLoader
 from model.tokenizer import eot_id
 

@@ -8,11 +8,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pyarrow.parquet as pq
 from aiohttp import web
 
-from pipelines.cleaning import CleaningConfig
 from corpus.fetch import FetchConfig
-from tests.helpers.localserver import LocalServer
 from corpus.readers.shards import shard_paths
 from pipelines import build_webtext
+from pipelines.cleaning import CleaningConfig
+from tests.helpers.localserver import LocalServer
 
 
 def dump_lines() -> list:

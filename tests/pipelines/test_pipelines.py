@@ -5,10 +5,10 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.cleaning import CleaningConfig
 from corpus.readers.shards import shard_paths
 from corpus.schema import SCHEMA
 from pipelines import build_webtext, clean_commoncrawl
+from pipelines.cleaning import CleaningConfig
 
 GERMAN = ("Der Stadtrat hat am Dienstag beschlossen, die alten Getreidespeicher am Hafen in einen "
           "Markt umzuwandeln. Viele Händler sagten, das Gebäude stehe seit zehn Jahren leer. ") * 4
