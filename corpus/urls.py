@@ -1,8 +1,9 @@
-"""URL canonicalisation and registered domains."""
+"""URLs: canonical forms (the dedup key), registered domains, and matching hosts against domain lists."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -95,3 +96,12 @@ def registered_domain(host_or_url: str) -> str | None:
     # No public suffix (an intranet name, `.example`, an IP address): the host is the domain.
     host = urlsplit(host_or_url.lower()).hostname if "://" in host_or_url else host_or_url.lower()
     return host or None
+
+
+def host_listed(host: str, domains: Collection[str]) -> bool:
+    """True if `host` or any parent domain of it is in `domains` (`a.b.example` matches `b.example`).
+
+    The one rule for block and allow lists of domains: a listed domain covers its subdomains.
+    """
+    labels = host.split(".")
+    return any(".".join(labels[i:]) in domains for i in range(len(labels)))

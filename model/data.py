@@ -28,30 +28,24 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
+from corpus.readers.shards import shard_paths
+
 SPLITS = ("train", "val", "all")
 SHARD_MODES = ("auto", "row_group", "row")
 
 
 def find_shards(data: str | Path | Sequence[str | Path]) -> list[Path]:
-    """All `*.parquet` files under `data` (a folder, searched recursively, or a file, or a list).
+    """The shards under `data` (a folder, searched recursively, or a file, or a list of them).
 
-    Skips anything whose name or folder (below `data`) starts with `_` or `.`: temporary files of a
-    writer in progress, `_work` folders, hidden files. Sorted, so the order is stable across runs.
+    Which files are shards is `corpus.readers.shards.shard_paths`'s rule (work folders, hidden and
+    temporary files are not); sorted, so the order is stable across runs.
     """
     if isinstance(data, (list, tuple)):
         return sorted({p for d in data for p in find_shards(d)})
     root = Path(data)
-    if root.is_file():
-        return [root]
-    if not root.is_dir():
+    if not root.exists():
         raise FileNotFoundError(f"data path {root} does not exist")
-    found = []
-    for p in root.rglob("*.parquet"):
-        parts = p.relative_to(root).parts
-        if any(part.startswith(("_", ".")) for part in parts):
-            continue
-        found.append(p)
-    return sorted(found)
+    return shard_paths(root)
 
 
 def val_score(key: str) -> float:

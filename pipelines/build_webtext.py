@@ -23,17 +23,16 @@ from __future__ import annotations
 import argparse
 import logging
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 
 from tqdm import tqdm
 
+from corpus.cli_flags import add_config_flags, config_from_flags, flag
 from corpus.dedup.near_duplicates import PRESETS
 from corpus.executor import LocalExecutor, merge_stats
 from corpus.extract.extractor import Extractor, close_sandboxes
 from corpus.fetch import FetchConfig, fetch_links
-from corpus.fetch.cli import add_fetch_arguments, fetch_config_from_args
 from corpus.fetch.state import read_redirect_aliases
 from corpus.readers.inputs import expand_inputs
 from corpus.readers.shards import read_documents
@@ -53,15 +52,11 @@ from corpus.writers.atomic import write_json_atomic
 from corpus.writers.publish import print_summary, publish
 from corpus.writers.shards import file_sha256
 from pipelines.cleaning import CleaningConfig, text_filters
-from pipelines.cli import (
-    add_cleaning_arguments,
-    cleaning_config_from_args,
-    default_workers,
-    setup_logging,
-)
+from pipelines.cli import default_workers, setup_logging, unix_time
 from pipelines.global_stage import GlobalConfig, global_steps, write_output_signatures
 
 log = logging.getLogger("build_webtext")
+REDDIT_API = "live Reddit API (credentials: praw.ini or praw_client_id/praw_client_secret)"
 SOURCE = "webtext"
 
 
@@ -71,30 +66,46 @@ class WebTextConfig:
 
     dumps: list[str] = field(default_factory=lambda: ["data/samples/RS_sample.zst"])
     pages: list[str] = field(default_factory=lambda: ["data/samples/webtext_pages.warc.gz"])
-    output: str = "data/shards/webtext"
-    workers: int = field(default_factory=default_workers)
-    min_karma: int = 3
-    karma_mode: str = "submission"
-    keep_over_18: bool = False
-    keep_wikipedia: bool = False
-    blocked_domains: list[str] = field(default_factory=list)
-    links_only: bool = False
+    output: str = field(default="data/shards/webtext", metadata=flag("output folder"))
+    workers: int = field(default_factory=default_workers, metadata=flag("processes", minimum=1))
+    min_karma: int = field(default=3, metadata=flag("GPT-2: 3"))
+    karma_mode: str = field(default="submission", metadata=flag(
+        "threshold each submission (OpenWebText) or the sum over a URL (OpenWebText2)",
+        choices=["submission", "url"]))
+    keep_over_18: bool = field(default=False, metadata=flag("keep NSFW submissions"))
+    keep_wikipedia: bool = field(default=False, metadata=flag(
+        "keep Wikipedia links (GPT-2 removed them to avoid test-set overlap)"))
+    blocked_domains: list[str] = field(default_factory=list, metadata=flag(
+        "registered domains or hosts to drop", name="--block-domain", metavar="DOMAIN", nargs="*"))
+    links_only: bool = field(default=False, metadata=flag("stop after writing the links table"))
     # The live Reddit API (praw); used when `subreddits` is not empty.
-    subreddits: list[str] = field(default_factory=list)
-    listings: tuple[str, ...] = ("top",)
-    time_filter: str = "all"
-    limit: int | None = None            # submissions per subreddit and listing
-    since: int | None = None            # unix seconds; submissions created before are skipped
-    until: int | None = None
-    praw_site: str | None = None        # praw.ini section with the credentials
-    reddit_api_url: str | None = None   # another endpoint than Reddit's (a mirror, a test server)
+    subreddits: list[str] = field(default_factory=list, metadata=flag(
+        "harvest these subreddits", name="--subreddit", metavar="NAME", group=REDDIT_API))
+    listings: tuple[str, ...] = field(default=("top",), metadata=flag(
+        "listings to page through", name="--listing", choices=LISTINGS, group=REDDIT_API))
+    time_filter: str = field(default="all", metadata=flag(
+        "for top", choices=TIME_FILTERS, group=REDDIT_API))
+    limit: int | None = field(default=None, metadata=flag(
+        "submissions per subreddit and listing", metavar="N", minimum=1, group=REDDIT_API))
+    since: int | None = field(default=None, metadata=flag(  # unix seconds
+        "skip submissions created before (YYYY-MM-DD or unix seconds, UTC)", metavar="DATE", parse=unix_time,
+        group=REDDIT_API))
+    until: int | None = field(default=None, metadata=flag(
+        "... or at/after this", metavar="DATE", parse=unix_time, group=REDDIT_API))
+    praw_site: str | None = field(default=None, metadata=flag(
+        "praw.ini section with the credentials", metavar="SECTION", group=REDDIT_API))
+    reddit_api_url: str | None = field(default=None, metadata=flag(
+        "another API endpoint (mirror, test server)", metavar="URL", group=REDDIT_API))
     # Fetching the links' pages into <output>/_fetch/ (else `pages` are read as they are).
-    fetch: bool = False
+    fetch: bool = field(default=False, metadata=flag(
+        "fetch the links' pages into <output>/_fetch/ (robots.txt, SSRF guard, resumable)"))
     fetch_config: FetchConfig = field(default_factory=FetchConfig)
     cleaning: CleaningConfig = field(default_factory=CleaningConfig)
-    dedup: bool = True
-    dedup_preset: str = "openwebtext"  # 5-gram MinHash LSH at threshold 0.5, as OpenWebText did
-    decontaminate: list[str] = field(default_factory=list)
+    dedup: bool = field(default=True, metadata=flag("skip exact and fuzzy de-duplication", name="--no-dedup"))
+    dedup_preset: str = field(default="openwebtext", metadata=flag(  # as OpenWebText did
+        "MinHash LSH settings (openwebtext: threshold 0.5; fineweb: 14x8 bands; gpt3)", choices=sorted(PRESETS)))
+    decontaminate: list[str] = field(default_factory=list, metadata=flag(
+        "benchmark JSONL files whose 13-grams are cut out (GPT-3's rule)", metavar="FILE", nargs="*"))
 
     def links_path(self) -> Path:
         # Underscore: Parquet tools (pyarrow datasets, Spark, the trainer) skip it as non-data.
@@ -203,69 +214,23 @@ def run(config: WebTextConfig) -> dict | None:
     return manifest
 
 
-def unix_time(value: str) -> int:
-    """A date (YYYY-MM-DD, UTC) or unix seconds, as unix seconds."""
-    if value.isdigit():
-        return int(value)
-    try:
-        return int(datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=timezone.utc).timestamp())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD) or unix time: {value!r}") from None
-
-
 def parse_args(argv: list[str] | None = None) -> WebTextConfig:
     d = WebTextConfig()
     p = argparse.ArgumentParser(prog="python -m pipelines.build_webtext", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    # Not generated: the samples are the defaults only where no real source is named.
     p.add_argument("--dump", nargs="+", default=None, metavar="PATH|GLOB",
                    help="Pushshift submission dumps: RS_*.zst, .jsonl, .jsonl.gz (default: the sample, "
                         "unless --subreddit is given)")
     p.add_argument("--pages", nargs="+", default=None, metavar="WARC",
                    help="WARC files of already-fetched pages (default: the sample, unless --fetch is given)")
-    p.add_argument("--output", default=d.output, help=f"output folder (default {d.output})")
-    p.add_argument("--workers", type=int, default=d.workers, help="processes (default: cores)")
-    p.add_argument("--min-karma", type=int, default=d.min_karma, help="GPT-2: 3")
-    p.add_argument("--karma-mode", choices=["submission", "url"], default=d.karma_mode,
-                   help="threshold each submission (OpenWebText) or the sum over a URL (OpenWebText2)")
-    p.add_argument("--keep-over-18", action="store_true", help="keep NSFW submissions")
-    p.add_argument("--keep-wikipedia", action="store_true",
-                   help="keep Wikipedia links (GPT-2 removed them to avoid test-set overlap)")
-    p.add_argument("--block-domain", nargs="*", default=d.blocked_domains, dest="blocked_domains",
-                   metavar="DOMAIN", help="registered domains or hosts to drop")
-    p.add_argument("--links-only", action="store_true", help="stop after writing the links table")
-    api = p.add_argument_group("live Reddit API (credentials: praw.ini or praw_client_id/praw_client_secret)")
-    api.add_argument("--subreddit", nargs="+", default=[], metavar="NAME", help="harvest these subreddits")
-    api.add_argument("--listing", nargs="+", choices=LISTINGS, default=list(d.listings), help="default: top")
-    api.add_argument("--time-filter", choices=TIME_FILTERS, default=d.time_filter, help="for top (default all)")
-    api.add_argument("--limit", type=int, default=None, metavar="N", help="submissions per subreddit and listing")
-    api.add_argument("--since", type=unix_time, default=None, metavar="DATE",
-                     help="skip submissions created before (YYYY-MM-DD or unix seconds, UTC)")
-    api.add_argument("--until", type=unix_time, default=None, metavar="DATE", help="... or at/after this")
-    api.add_argument("--praw-site", default=None, metavar="SECTION", help="praw.ini section to use")
-    api.add_argument("--reddit-api-url", default=None, metavar="URL", help="another API endpoint (mirror, test server)")
-    p.add_argument("--fetch", action="store_true",
-                   help="fetch the links' pages into <output>/_fetch/ (robots.txt, SSRF guard, resumable)")
-    add_fetch_arguments(p)
-    add_cleaning_arguments(p)
-    p.add_argument("--dedup-preset", choices=sorted(PRESETS), default=d.dedup_preset,
-                   help="MinHash LSH settings (openwebtext: threshold 0.5; fineweb: 14x8 bands; gpt3)")
-    p.add_argument("--no-dedup", action="store_true", help="skip exact and fuzzy de-duplication")
-    p.add_argument("--decontaminate", nargs="*", default=d.decontaminate, metavar="FILE",
-                   help="benchmark JSONL files whose 13-grams are cut out (GPT-3's rule)")
+    add_config_flags(p, WebTextConfig)
     p.add_argument("-v", "--verbose", action="store_true")
     a = p.parse_args(argv)
     setup_logging(a.verbose)
-    # The samples are the defaults only where no real source is named.
-    dumps = a.dump if a.dump is not None else ([] if a.subreddit else d.dumps)
+    dumps = a.dump if a.dump is not None else ([] if a.subreddits else d.dumps)
     pages = a.pages if a.pages is not None else ([] if a.fetch else d.pages)
-    return WebTextConfig(dumps=dumps, pages=pages, output=a.output, workers=a.workers,
-                         min_karma=a.min_karma, karma_mode=a.karma_mode, keep_over_18=a.keep_over_18,
-                         keep_wikipedia=a.keep_wikipedia, blocked_domains=a.blocked_domains,
-                         links_only=a.links_only, cleaning=cleaning_config_from_args(a), dedup=not a.no_dedup,
-                         dedup_preset=a.dedup_preset, decontaminate=a.decontaminate,
-                         subreddits=a.subreddit, listings=tuple(a.listing), time_filter=a.time_filter,
-                         limit=a.limit, since=a.since, until=a.until, praw_site=a.praw_site,
-                         reddit_api_url=a.reddit_api_url, fetch=a.fetch, fetch_config=fetch_config_from_args(a))
+    return config_from_flags(WebTextConfig, a, dumps=dumps, pages=pages)
 
 
 def main(argv: list[str] | None = None) -> None:

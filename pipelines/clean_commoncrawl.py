@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 
+from corpus.cli_flags import add_config_flags, config_from_flags, flag
 from corpus.dedup.near_duplicates import PRESETS
 from corpus.executor import LocalExecutor, merge_stats, part_key
 from corpus.extract.extractor import Extractor, close_sandboxes
@@ -34,12 +35,7 @@ from corpus.steps import StepStats, run_steps
 from corpus.writers.publish import print_summary, publish
 from corpus.writers.shards import file_sha256
 from pipelines.cleaning import CleaningConfig, text_filters
-from pipelines.cli import (
-    add_cleaning_arguments,
-    cleaning_config_from_args,
-    default_workers,
-    setup_logging,
-)
+from pipelines.cli import default_workers, setup_logging
 from pipelines.global_stage import GlobalConfig, global_steps, write_output_signatures
 
 log = logging.getLogger("clean_commoncrawl")
@@ -50,23 +46,34 @@ SOURCE = "commoncrawl"
 class CleanConfig:
     """Everything a Common Crawl cleaning run depends on; defaults run on the shipped sample."""
 
-    inputs: list[str] = field(default_factory=lambda: ["data/samples/cc_sample*.warc.gz"])
-    output: str = "data/shards/commoncrawl"
-    workers: int = field(default_factory=default_workers)
-    base_url: str = COMMONCRAWL_BASE_URL  # where the paths of a warc.paths.gz listing live
-    split_mb: int = 256  # large local .warc.gz files are read as ranges of this size, in parallel
-    url_blocklist: str | None = None
+    inputs: list[str] = field(default_factory=lambda: ["data/samples/cc_sample*.warc.gz"], metadata=flag(
+        "WARC/WET files, globs, http(s)/s3 URLs or warc.paths.gz listings", name="--input", metavar="PATH|GLOB"))
+    base_url: str = field(default=COMMONCRAWL_BASE_URL, metadata=flag("prefix for the paths of a listing"))
+    output: str = field(default="data/shards/commoncrawl", metadata=flag("output folder"))
+    workers: int = field(default_factory=default_workers, metadata=flag("processes", minimum=1))
+    split_mb: int = field(default=256, metadata=flag(
+        "read local .warc.gz files larger than this as ranges, in parallel (0: never)", minimum=0))
     cleaning: CleaningConfig = field(default_factory=CleaningConfig)
-    quality_filter: bool = True
-    quality_model: str | None = None  # None: train one on `quality_positive` vs the raw crawl
-    quality_positive: list[str] = field(default_factory=lambda: ["data/shards/webtext"])
-    quality_mode: str = "pareto"
-    pareto_alpha: float = 9.0
-    quality_threshold: float = 0.5
-    dedup: bool = True
-    dedup_preset: str = "fineweb"
-    dedup_against: list[str] = field(default_factory=lambda: ["data/shards/webtext"])
-    decontaminate: list[str] = field(default_factory=list)
+    url_blocklist: str | None = field(default=None, metadata=flag("domains to drop, one per line", metavar="FILE"))
+    quality_model: str | None = field(default=None, metadata=flag(
+        "fastText quality classifier (default: train one on --quality-positive vs the raw crawl text, "
+        "as GPT-3 did)", metavar="PATH"))
+    quality_positive: list[str] = field(default_factory=lambda: ["data/shards/webtext"], metadata=flag(
+        "shards of high-quality text to train the classifier on", metavar="DIR", nargs="*"))
+    quality_mode: str = field(default="pareto", metadata=flag(
+        "keep by GPT-3's Pareto rule, by a threshold, or only score", choices=["pareto", "threshold", "score"]))
+    pareto_alpha: float = field(default=9.0, metadata=flag("GPT-3: 9", minimum=0))
+    quality_threshold: float = field(default=0.5, metadata=flag("for --quality-mode threshold", minimum=0,
+                                                                maximum=1))
+    quality_filter: bool = field(default=True, metadata=flag("skip the quality classifier",
+                                                             name="--no-quality-filter"))
+    dedup_preset: str = field(default="fineweb", metadata=flag(
+        "MinHash LSH settings (fineweb: 14x8 bands, gpt3: 10 hashes, openwebtext)", choices=sorted(PRESETS)))
+    dedup_against: list[str] = field(default_factory=lambda: ["data/shards/webtext"], metadata=flag(
+        "remove near-duplicates of these corpora (their shards or _signatures/)", metavar="DIR", nargs="*"))
+    decontaminate: list[str] = field(default_factory=list, metadata=flag(
+        "benchmark JSONL files whose 13-grams are cut out (GPT-3's rule)", metavar="FILE", nargs="*"))
+    dedup: bool = field(default=True, metadata=flag("skip exact and fuzzy de-duplication", name="--no-dedup"))
 
 
 def map_warc(config: CleanConfig, work: Path, path: str):
@@ -137,45 +144,13 @@ def run(config: CleanConfig) -> dict:
 
 
 def parse_args(argv: list[str] | None = None) -> CleanConfig:
-    d = CleanConfig()
     p = argparse.ArgumentParser(prog="python -m pipelines.clean_commoncrawl", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--input", nargs="+", default=d.inputs, metavar="PATH|GLOB",
-                   help="WARC/WET files, globs, http(s)/s3 URLs or warc.paths.gz listings "
-                        "(default: the shipped sample)")
-    p.add_argument("--base-url", default=d.base_url, help="prefix for the paths of a listing")
-    p.add_argument("--output", default=d.output, help=f"output folder (default {d.output})")
-    p.add_argument("--workers", type=int, default=d.workers, help="processes (default: cores)")
-    p.add_argument("--split-mb", type=int, default=d.split_mb,
-                   help="read local .warc.gz files larger than this as ranges, in parallel (0: never)")
-    add_cleaning_arguments(p)
-    p.add_argument("--url-blocklist", metavar="FILE", help="domains to drop, one per line")
-    p.add_argument("--quality-model", metavar="PATH", help="fastText quality classifier "
-                   "(default: train one on --quality-positive vs the raw crawl text, as GPT-3 did)")
-    p.add_argument("--quality-positive", nargs="*", default=d.quality_positive, metavar="DIR",
-                   help="shards of high-quality text to train the classifier on")
-    p.add_argument("--quality-mode", choices=["pareto", "threshold", "score"], default=d.quality_mode,
-                   help="keep by GPT-3's Pareto rule, by a threshold, or only score")
-    p.add_argument("--pareto-alpha", type=float, default=d.pareto_alpha)
-    p.add_argument("--quality-threshold", type=float, default=d.quality_threshold)
-    p.add_argument("--no-quality-filter", action="store_true", help="skip the quality classifier")
-    p.add_argument("--dedup-preset", choices=sorted(PRESETS), default=d.dedup_preset,
-                   help="MinHash LSH settings (fineweb: 14x8 bands, gpt3: 10 hashes, openwebtext)")
-    p.add_argument("--dedup-against", nargs="*", default=d.dedup_against, metavar="DIR",
-                   help="remove near-duplicates of these corpora (their shards or _signatures/)")
-    p.add_argument("--decontaminate", nargs="*", default=d.decontaminate, metavar="FILE",
-                   help="benchmark JSONL files whose 13-grams are cut out (GPT-3's rule)")
-    p.add_argument("--no-dedup", action="store_true", help="skip exact and fuzzy de-duplication")
+    add_config_flags(p, CleanConfig)
     p.add_argument("-v", "--verbose", action="store_true")
     a = p.parse_args(argv)
     setup_logging(a.verbose)
-    cleaning = cleaning_config_from_args(a)
-    return CleanConfig(
-        inputs=a.input, output=a.output, workers=a.workers, base_url=a.base_url, split_mb=a.split_mb,
-        url_blocklist=a.url_blocklist, cleaning=cleaning, quality_filter=not a.no_quality_filter,
-        quality_model=a.quality_model, quality_positive=a.quality_positive, quality_mode=a.quality_mode,
-        pareto_alpha=a.pareto_alpha, quality_threshold=a.quality_threshold, dedup=not a.no_dedup,
-        dedup_preset=a.dedup_preset, dedup_against=a.dedup_against, decontaminate=a.decontaminate)
+    return config_from_flags(CleanConfig, a)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from corpus.cli_flags import CLEANING, flag
 from corpus.extract.extractor import ExtractionConfig
 from corpus.filters import (
     C4Filter,
@@ -27,10 +28,12 @@ from corpus.steps import Step
 class CleaningConfig:
     extraction: ExtractionConfig = field(default_factory=ExtractionConfig)
     language: LanguageConfig = field(default_factory=LanguageConfig)
-    min_words: int = 50
-    max_words: int = 100_000
-    heuristics: bool = True  # Gopher, C4 and FineWeb rules
-    anonymize_pii: bool = True
+    min_words: int = field(default=50, metadata=flag("fewer words: dropped", minimum=0, group=CLEANING))
+    max_words: int = field(default=100_000, metadata=flag("more words: dropped", minimum=1, group=CLEANING))
+    heuristics: bool = field(default=True, metadata=flag(
+        "skip the Gopher, C4 and FineWeb rules", name="--no-heuristics", group=CLEANING))
+    anonymize_pii: bool = field(default=True, metadata=flag(
+        "keep e-mail and IP addresses as they are", name="--no-pii", group=CLEANING))
 
 
 def text_filters(config: CleaningConfig) -> list[Step]:

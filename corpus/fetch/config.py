@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from corpus.cli_flags import FETCHING, flag
 
 DEFAULT_USER_AGENT = "webtext/0.1 (+https://github.com/webtext)"
 
@@ -11,26 +13,37 @@ DEFAULT_USER_AGENT = "webtext/0.1 (+https://github.com/webtext)"
 class FetchConfig:
     """How the fetcher behaves towards the sites it visits and what it accepts from them."""
 
-    user_agent: str = DEFAULT_USER_AGENT
-    concurrency: int = 64               # requests in flight overall
-    per_host: int = 2                   # requests in flight to one host (scheme://host:port)
-    host_delay: float = 1.0             # seconds between the starts of two requests to a host
+    user_agent: str = field(default=DEFAULT_USER_AGENT, metadata=flag("User-Agent header", group=FETCHING))
+    concurrency: int = field(default=64, metadata=flag("requests in flight", minimum=1, group=FETCHING))
+    per_host: int = field(default=2, metadata=flag(  # a host is scheme://host:port
+        "requests in flight per host", minimum=1, group=FETCHING))
+    host_delay: float = field(default=1.0, metadata=flag(
+        "seconds between request starts to one host", minimum=0, group=FETCHING))
     max_crawl_delay: float = 30.0       # a robots.txt Crawl-delay is honoured up to this
-    connect_timeout: float = 10.0
-    read_timeout: float = 30.0          # longest silence while reading
-    total_timeout: float = 60.0         # one request from connect to last byte (slow-drip guard)
-    max_body_bytes: int = 5 << 20       # bodies are streamed and cut off past this
-    max_redirects: int = 5
-    max_retries: int = 2                # on 429, 5xx, timeouts and connection errors
+    connect_timeout: float = field(default=10.0, metadata=flag("seconds to connect", minimum=0, group=FETCHING))
+    read_timeout: float = field(default=30.0, metadata=flag(
+        "longest silence while reading, seconds", minimum=0, group=FETCHING))
+    total_timeout: float = field(default=60.0, metadata=flag(  # the slow-drip guard
+        "one request, connect to last byte, seconds", minimum=0, group=FETCHING))
+    max_body_bytes: int = field(default=5 << 20, metadata=flag(
+        "bodies are cut off past this", name="--max-body", metavar="BYTES", minimum=1, group=FETCHING))
+    max_redirects: int = field(default=5, metadata=flag("redirects followed", minimum=0, group=FETCHING))
+    max_retries: int = field(default=2, metadata=flag(
+        "retries on 429, 5xx, timeouts and connection errors", minimum=0, group=FETCHING))
     backoff_base: float = 1.0           # retry n waits backoff_base * 2**n seconds
     max_retry_after: float = 120.0      # a longer Retry-After gives up (and the next run retries)
     content_types: tuple[str, ...] = ("text/html", "application/xhtml+xml", "text/plain")
-    respect_robots: bool = True
-    allow_private: bool = False         # --allow-private: switch the SSRF guard off
+    respect_robots: bool = field(default=True, metadata=flag(
+        "do not read robots.txt (only for your own sites)", name="--ignore-robots", group=FETCHING))
+    allow_private: bool = field(default=False, metadata=flag(
+        "switch the SSRF guard off: allow loopback/private/link-local addresses (tests, intranets)",
+        group=FETCHING))
     trusted_networks: tuple[str, ...] = ()  # networks exempt from the guard (deliberate exceptions)
-    warc_max_bytes: int = 128 << 20     # WARC files rotate past this size
+    warc_max_bytes: int = field(default=128 << 20, metadata=flag(
+        "WARC files rotate past this size", metavar="BYTES", minimum=1, group=FETCHING))
     warc_prefix: str = "webtext"
-    limit: int | None = None            # fetch at most this many links (a trial run)
+    limit: int | None = field(default=None, metadata=flag(
+        "fetch at most N links this run", name="--fetch-limit", metavar="N", minimum=0, group=FETCHING))
     progress: bool = True
 
     def __post_init__(self) -> None:

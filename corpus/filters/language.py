@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from corpus.cli_flags import CLEANING, flag
 from corpus.records import Document
 from corpus.steps import Filter
 
@@ -39,8 +40,9 @@ def identify_language(model, text: str) -> tuple[str, float]:
 
 @dataclass
 class LanguageConfig:
-    languages: tuple[str, ...] = ("en",)
-    min_score: float = 0.65  # FineWeb's threshold for English
+    languages: tuple[str, ...] = field(default=("en",), metadata=flag("lid.176 codes to keep", group=CLEANING))
+    min_score: float = field(default=0.65, metadata=flag(  # FineWeb's threshold for English
+        "lowest language score kept", name="--min-lang-score", minimum=0, maximum=1, group=CLEANING))
     model_path: str | None = None
 
 

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from corpus.records import Document
 from corpus.steps import Filter
+from corpus.urls import host_listed
 
 # A short built-in list of words that mark adult or spam sites when they appear as a token of the
 # URL. Real runs should add a full domain blocklist (e.g. UT1's "adult" list) with --url-blocklist.
@@ -41,8 +42,7 @@ class URLFilter(Filter):
 
     def filter(self, doc: Document) -> bool | str:
         host = (urlsplit(doc.url).hostname or "").lower()
-        labels = host.split(".")
-        if any(".".join(labels[i:]) in self.blocked_domains for i in range(len(labels))):
+        if host_listed(host, self.blocked_domains):
             return "url_blocked_domain"
         if self.banned_words.intersection(_TOKEN.findall(doc.url.lower())):
             return "url_banned_word"

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 
 from corpus.sources.reddit_dumps import Submission
 from corpus.steps import StepStats
-from corpus.urls import canonical_url, host_and_path, registered_domain, url_key
+from corpus.urls import canonical_url, host_and_path, host_listed, registered_domain, url_key
 from corpus.writers.atomic import atomic_output
 
 REDDIT_DOMAINS = frozenset({"reddit.com", "redd.it", "redditmedia.com", "redditstatic.com"})
@@ -78,12 +78,6 @@ class Link:
     title: str | None
 
 
-def _listed(host: str, domains: frozenset[str]) -> bool:
-    """True if the host or any parent domain of it is listed (`a.b.example` matches `b.example`)."""
-    labels = host.split(".")
-    return any(".".join(labels[i:]) in domains for i in range(len(labels)))
-
-
 def rejection_reason(sub: Submission, rules: LinkRules) -> str | None:
     """Why a submission gives no link, or None if its link is a candidate."""
     if sub.is_self:
@@ -106,7 +100,7 @@ def rejection_reason(sub: Submission, rules: LinkRules) -> str | None:
     # posixpath rather than PurePosixPath: the same suffix, at a fraction of the cost.
     if posixpath.splitext(path.rstrip("/"))[1].lower() in NON_TEXT_EXTENSIONS:
         return "non_text_extension"
-    if _listed(host, rules.domain_blocklist):
+    if host_listed(host, rules.domain_blocklist):
         return "blocked_domain"
     return None
 

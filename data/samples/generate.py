@@ -46,10 +46,18 @@ _HERE = pathlib.Path(__file__).resolve().parent
 if str(_HERE) not in sys.path:
     sys.path.insert(0, str(_HERE))
 
-from sample_common import (CC_TRUNCATED_WARC, CC_WARC, LABELS, REDDIT_DUMP, SEED, WEBTEXT_WARC,  # noqa: E402
-                           atomic_write, canonicalize_url, rng_for)
-from sample_commoncrawl import (CCPlan, build_commoncrawl_plan, write_commoncrawl_shard,  # noqa: E402
-                                write_truncated_shard)
+from sample_common import (  # noqa: E402
+    CC_TRUNCATED_WARC,
+    CC_WARC,
+    LABELS,
+    REDDIT_DUMP,
+    SEED,
+    WEBTEXT_WARC,
+    atomic_write,
+    canonicalize_url,
+    rng_for,
+)
+from sample_commoncrawl import CCPlan, build_commoncrawl_plan, write_commoncrawl_shard, write_truncated_shard  # noqa: E402
 from sample_prose import ProseGenerator  # noqa: E402
 from sample_reddit import URL_VARIANTS, Submission, build_dump_lines, write_submissions_dump  # noqa: E402
 from sample_webtext import WebtextPlan, build_webtext_plan, write_webtext_pages  # noqa: E402

@@ -12,8 +12,16 @@ from urllib.parse import urlsplit
 
 import sample_html as H
 import sample_lowquality as LQ
-from sample_common import (CC_CRAWL, CC_FETCH_START, CC_TRUNCATED_WARC, CC_WARC, atomic_write, make_site,
-                           rand_token, rng_for)
+from sample_common import (
+    CC_CRAWL,
+    CC_FETCH_START,
+    CC_TRUNCATED_WARC,
+    CC_WARC,
+    atomic_write,
+    make_site,
+    rand_token,
+    rng_for,
+)
 from sample_prose import Article, ProseGenerator, slugify, title_case
 from sample_warc import DeterministicWarc, html_headers, payload_digest, warc_date
 from sample_webtext import WebtextPlan

@@ -15,9 +15,16 @@ import zlib
 from urllib.parse import urlsplit
 
 import zstandard
-
-from sample_common import (DUMP_END, DUMP_START, ZSTD_LEVEL, ZSTD_WINDOW_LOG, atomic_write, canonicalize_url,
-                           rand_token, rng_for)
+from sample_common import (
+    DUMP_END,
+    DUMP_START,
+    ZSTD_LEVEL,
+    ZSTD_WINDOW_LOG,
+    atomic_write,
+    canonicalize_url,
+    rand_token,
+    rng_for,
+)
 from sample_prose import ProseGenerator, slugify, with_article
 from sample_webtext import WebtextPlan
 

@@ -11,11 +11,11 @@ import zlib
 from typing import Iterable
 from urllib.parse import urlsplit
 
+import sample_html as H
+from sample_common import rng_for
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-import sample_html as H
-from sample_common import rng_for
 
 class _CCStyleWriter(WARCWriter):
     """Common Crawl writes no digests on request and metadata records; neither do we (it also
