@@ -14,7 +14,7 @@ Modules, one concern each:
 - `model.loader`      streams x ranks x DataLoader workers -> (x, y) batches, exact resume
 - `model.optim`       AdamW parameter groups and the warmup + cosine schedule
 - `model.distributed` torchrun / DDP set-up and the few collectives the trainer uses
-- `model.atomic`      atomic file and folder writes (temporary name, fsync, rename)
+- `corpus.writers.atomic`      atomic file and folder writes (temporary name, fsync, rename)
 - `model.checkpoint`  safetensors + JSON checkpoints in step folders, `latest`, keep-last-k; no pickle
 - `model.metrics`     metrics.jsonl, TensorBoard, the loss-curve PNG
 - `model.estimate`    memory and FLOPs estimates (`--dry-run`, MFU)

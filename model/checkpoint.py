@@ -12,7 +12,7 @@ A training run's `--out` folder:
     out/tokenizer.json, metrics.jsonl, loss.png, tensorboard/
 
 A step folder is written under a temporary name and renamed into place when complete, then `latest`
-is replaced (each an atomic rename on POSIX; see `model.atomic`), so a crash leaves the previous
+is replaced (each an atomic rename on POSIX; see `corpus.writers.atomic`), so a crash leaves the previous
 checkpoint as the latest and at most a `.ckpt-*.tmp-*` folder, which the next save removes. Inside a
 folder each file also records its step, and `load_train_state` refuses a folder whose files disagree.
 Everything that reads a checkpoint (`load_model`, `model.sample --checkpoint`) accepts either a step
@@ -32,7 +32,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
-from model.atomic import atomic_dir, atomic_path, atomic_write_text
+from corpus.writers.atomic import atomic_dir, atomic_path, atomic_write_text
 from model.config import GPTConfig
 from model.gpt import GPT
 

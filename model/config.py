@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model.atomic import atomic_write_text
+from corpus.writers.atomic import atomic_write_text
 
 ATTENTION_PATTERNS = ("dense", "alternating")
 # GPT-2's BPE has 50,000 merges + 256 byte tokens + <|endoftext|>.

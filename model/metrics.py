@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from model.atomic import atomic_path, atomic_write_text
+from corpus.writers.atomic import atomic_path, atomic_write_text
 
 METRICS_FILE = "metrics.jsonl"
 PLOT_FILE = "loss.png"

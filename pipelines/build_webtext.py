@@ -48,7 +48,7 @@ from corpus.sources.reddit_api import (
 from corpus.sources.reddit_dumps import read_submissions
 from corpus.steps import StepStats, run_steps
 from corpus.urls import url_key
-from corpus.writers.atomic import write_json_atomic
+from corpus.writers.atomic import atomic_write_json
 from corpus.writers.publish import print_summary, publish
 from corpus.writers.shards import file_sha256
 from pipelines.cleaning import CleaningConfig, text_filters
@@ -143,7 +143,7 @@ def harvest_links(config: WebTextConfig) -> tuple[list[StepStats], list[str]]:
     links = harvester.links()
     write_links(links, config.links_path())
     stats = api_stats + [read_stats, harvester.rule_stats, harvester.karma_stats]
-    write_json_atomic(config.links_path().with_name("links_stats.json"), [s.to_dict() for s in stats])
+    atomic_write_json(config.links_path().with_name("links_stats.json"), [s.to_dict() for s in stats])
     log.info("%d links with karma >= %d written to %s", len(links), config.min_karma, config.links_path())
     return stats, inputs
 

@@ -62,7 +62,7 @@ from corpus.dedup.minhash import MinHashConfig, MinHasher
 from corpus.readers.shards import iter_batches, shard_paths
 from corpus.records import Document
 from corpus.steps import Filter, StepStats
-from corpus.writers.atomic import atomic_output
+from corpus.writers.atomic import atomic_path, is_temporary
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ def write_signatures(parts: Sequence[Path | str], output: Path | str,
     config = config or MinHashConfig()
     hasher = MinHasher(config)
     n = 0
-    with atomic_output(output) as tmp, pq.ParquetWriter(tmp, signature_schema(config), compression="zstd") as writer:
+    with atomic_path(output) as tmp, pq.ParquetWriter(tmp, signature_schema(config), compression="zstd") as writer:
         for path in tqdm(list(map(Path, parts)), desc="signatures", unit="file", disable=not progress):
             names = set(pq.ParquetFile(path).schema_arrow.names)
             columns = ["id", "text"] + (["quality_score"] if "quality_score" in names else [])
@@ -168,7 +168,7 @@ def signature_paths(root: Path | str) -> list[Path]:
     root = Path(root)
     if root.is_file():
         return [root]
-    return sorted(p for p in root.rglob("*.parquet") if not p.name.endswith(".tmp"))
+    return sorted(p for p in root.rglob("*.parquet") if not is_temporary(p))
 
 
 def reference_signature_files(reference: Path | str, config: MinHashConfig,

@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from corpus.records import Document
 from corpus.steps import StepStats
-from corpus.writers.atomic import write_json_atomic
+from corpus.writers.atomic import atomic_write_json
 from corpus.writers.shards import ShardWriter
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ def process_input(task: MapTask, input_path: str, parts_dir: Path, progress: boo
     with ShardWriter(part_dir, prefix="part") as writer:
         writer.write_all(docs)
     files = writer.files
-    write_json_atomic(parts_dir / f"{key}.done.json", {
+    atomic_write_json(parts_dir / f"{key}.done.json", {
         "input": input_path,
         "files": [str(f.path.relative_to(parts_dir)) for f in files],
         "stats": [s.to_dict() for s in stats],
@@ -96,7 +96,7 @@ def discard_stale_parts(work_dir: Path, fingerprint: dict[str, Any] | None) -> P
         log.info("parameters changed since the last run: discarding its parts")
         shutil.rmtree(parts_dir)
     parts_dir.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(stamp, wanted)
+    atomic_write_json(stamp, wanted)
     return parts_dir
 
 

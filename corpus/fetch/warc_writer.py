@@ -4,6 +4,11 @@ A file is written as `NAME.warc.gz.tmp` and renamed to `NAME.warc.gz` when it is
 finished name always means a complete file. Each record is its own gzip member and the file is
 flushed after every page, which is what lets `recover_warc` turn the `.tmp` file of a killed run
 into a finished one holding every page the fetch log had recorded.
+
+Why not `corpus.writers.atomic`'s temporary names: those belong to one process and a crash makes
+them litter; this one is found again by the next run (a fixed name, no pid) and finished from the
+fetch log, because a WARC holds pages that cost minutes of polite fetching to get again. The final
+rename goes through the same `commit`.
 """
 
 from __future__ import annotations
@@ -21,11 +26,12 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from corpus.fetch.fetcher import Page
+from corpus.writers.atomic import commit
 
 log = logging.getLogger(__name__)
 
 WARC_SUFFIX = ".warc.gz"
-TMP_SUFFIX = ".tmp"
+TMP_SUFFIX = ".tmp"  # a partial WARC a later run resumes: see the module docstring
 
 
 @dataclass(frozen=True)
@@ -114,7 +120,7 @@ class RotatingWarcWriter:
             return
         self._file.close()
         assert self._final is not None
-        os.replace(self._final.with_name(self._final.name + TMP_SUFFIX), self._final)
+        commit(self._final.with_name(self._final.name + TMP_SUFFIX), self._final)
         self.finished.append(self._final)
         self._file = self._writer = self._final = None
 
@@ -138,6 +144,6 @@ def recover_warc(tmp_path: Path, complete_bytes: int) -> Path | None:
         return None
     if complete_bytes < size:
         os.truncate(tmp_path, complete_bytes)
-    os.replace(tmp_path, final)
+    commit(tmp_path, final)
     log.info("recovered %s (%d bytes) from an interrupted run", final.name, complete_bytes)
     return final

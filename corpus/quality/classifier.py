@@ -43,7 +43,7 @@ import numpy as np
 from corpus.readers.shards import shard_paths
 from corpus.records import Document
 from corpus.steps import Filter
-from corpus.writers.atomic import atomic_output, write_json_atomic
+from corpus.writers.atomic import atomic_path, atomic_write_json
 from corpus.writers.manifest import library_versions
 
 log = logging.getLogger(__name__)
@@ -245,7 +245,7 @@ def train_quality_classifier(positive_dirs: Sequence[Path | str], negative_dirs:
         params = _fasttext_params(config)
         attempts = _run_worker(train_file, tmp_model, params, quantize=output_path.suffix == ".ftz",
                                retries=config.retries)
-        with atomic_output(output_path) as final_tmp:
+        with atomic_path(output_path) as final_tmp:
             os.replace(tmp_model, final_tmp)
 
     model = load_quality_model(str(output_path), output_path.stat().st_mtime_ns)
@@ -269,7 +269,7 @@ def train_quality_classifier(positive_dirs: Sequence[Path | str], negative_dirs:
         "versions": library_versions(),
     }
     card_path = card_path_for(output_path)
-    write_json_atomic(card_path, card)
+    atomic_write_json(card_path, card)
     log.info("quality classifier: %s", json.dumps(metrics))
     return TrainResult(output_path, card_path, metrics)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from corpus.quality.classifier import QualityTrainConfig, train_quality_classifier
 from corpus.readers.shards import shard_paths
-from corpus.writers.atomic import write_json_atomic
+from corpus.writers.atomic import atomic_write_json
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,6 @@ def ensure_quality_model(model: str | None, positive_dirs: Sequence[str], negati
         return path
     log.info("training the quality classifier: %s (positive) vs raw crawl text (negative)", positives)
     result = train_quality_classifier(positives, [negative_dir], path, config)
-    write_json_atomic(stamp, inputs)
+    atomic_write_json(stamp, inputs)
     print(f"quality classifier: {json.dumps(result.metrics)}  (card: {result.card_path})")
     return path

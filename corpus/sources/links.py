@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 from corpus.sources.reddit_dumps import Submission
 from corpus.steps import StepStats
 from corpus.urls import canonical_url, host_and_path, host_listed, registered_domain, url_key
-from corpus.writers.atomic import atomic_output
+from corpus.writers.atomic import atomic_path
 
 REDDIT_DOMAINS = frozenset({"reddit.com", "redd.it", "redditmedia.com", "redditstatic.com"})
 # Hosts that serve pictures, video or audio rather than text pages.
@@ -168,7 +168,7 @@ class LinkHarvester:
 def write_links(links: list[Link], path: Path) -> None:
     """Write the links table atomically."""
     table = pa.Table.from_pylist([vars(link) for link in links], schema=LINKS_SCHEMA)
-    with atomic_output(path) as tmp:
+    with atomic_path(path) as tmp:
         pq.write_table(table, tmp, compression="zstd")
 
 

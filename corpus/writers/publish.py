@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from corpus.records import Document
 from corpus.steps import StepStats
-from corpus.writers.atomic import write_json_atomic
+from corpus.writers.atomic import atomic_write_json
 from corpus.writers.manifest import build_manifest
 from corpus.writers.report import write_report
 from corpus.writers.shards import ShardFile, ShardWriter
@@ -40,7 +40,7 @@ def publish(docs: Iterable[Document], out_dir: Path, pipeline: str, inputs: list
     manifest = build_manifest(pipeline, inputs, parameters, [s.to_dict(details=False) for s in stats],
                               [f.to_dict(out_dir) for f in files], extra)
     write_report(out_dir, manifest, stats, [f.path for f in files])
-    write_json_atomic(out_dir / "manifest.json", manifest)
+    atomic_write_json(out_dir / "manifest.json", manifest)
     return manifest
 
 

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 
 from corpus.readers.shards import iter_batches
 from corpus.steps import StepStats
-from corpus.writers.atomic import write_text_atomic
+from corpus.writers.atomic import atomic_write_text
 
 _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:60em;color:#222}
@@ -160,5 +160,5 @@ def write_report(out_dir: Path, manifest: dict[str, Any], steps: Sequence[StepSt
 <h2>Sample of kept documents</h2>{samples}
 </body></html>"""
     path = Path(out_dir) / "report.html"
-    write_text_atomic(path, page)
+    atomic_write_text(path, page)
     return path

@@ -1,13 +1,12 @@
 """Writing the shard of record: Parquet files in the schema of `corpus.schema`.
 
-Shards are written atomically (a `.tmp` file renamed into place on close), with row groups sized
+Shards are written atomically (a hidden temporary file renamed into place on close, `corpus.writers.atomic`), with row groups sized
 for streaming and files rotated by size.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ import pyarrow.parquet as pq
 
 from corpus.records import Document
 from corpus.schema import SCHEMA, document_row
-from corpus.writers.atomic import temp_path
+from corpus.writers.atomic import commit, temp_name
 
 
 @dataclass
@@ -48,8 +47,7 @@ class ShardWriter:
 
     Row groups close after `row_group_bytes` of text, files after `max_file_bytes`; both are
     measured on uncompressed text, which is what a streaming reader has to hold in memory.
-    Use as a context manager; an exception leaves no partial shard behind, only `.tmp` files
-    that the next run overwrites.
+    Use as a context manager; an exception leaves no partial shard behind.
     """
 
     def __init__(self, out_dir: Path | str, prefix: str = "part",
@@ -102,7 +100,7 @@ class ShardWriter:
         if not self._rows:
             return
         if self._writer is None:
-            self._tmp = temp_path(self._final_path())
+            self._tmp = temp_name(self._final_path())
             self._writer = pq.ParquetWriter(self._tmp, SCHEMA, compression=self.compression)
         self._writer.write_table(pa.Table.from_pylist(self._rows, schema=SCHEMA))
         self._file_rows += len(self._rows)
@@ -114,7 +112,7 @@ class ShardWriter:
             return
         self._writer.close()
         final = self._final_path()
-        os.replace(self._tmp, final)
+        commit(self._tmp, final)
         self.files.append(ShardFile(final, self._file_rows, final.stat().st_size, file_sha256(final)))
         self._writer, self._tmp = None, None
         self._file_bytes = self._file_rows = 0

@@ -1,4 +1,4 @@
-"""model.atomic: files and folders appear whole or not at all; a failed write leaves the old content."""
+"""corpus.writers.atomic: files and folders appear whole or not at all; a failed write leaves the old content."""
 
 from __future__ import annotations
 
@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from model.atomic import atomic_dir, atomic_path, atomic_write_bytes, atomic_write_text
+from corpus.writers.atomic import (
+    atomic_dir,
+    atomic_path,
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+    is_temporary,
+)
 
 
 def test_file_write_replaces_and_leaves_no_temporary(tmp_path: Path) -> None:
@@ -50,3 +57,13 @@ def test_failed_folder_write_leaves_a_hidden_temporary(tmp_path: Path) -> None:
             raise RuntimeError("crash")
     assert not target.exists()
     assert [p.name for p in tmp_path.glob(".ckpt-000002.tmp-*")]  # swept by the caller's next save
+
+
+def test_json_and_temporary_names(tmp_path: Path) -> None:
+    target = tmp_path / "deep" / "manifest.json"
+    atomic_write_json(target, {"café": 1})
+    assert target.read_text(encoding="utf-8") == '{\n  "café": 1\n}\n'
+    with atomic_path(target) as tmp:
+        assert is_temporary(tmp) and not is_temporary(target)
+        tmp.write_text("{}")
+    assert target.read_text() == "{}"
