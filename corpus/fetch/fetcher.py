@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -20,6 +21,9 @@ from corpus.fetch.config import FetchConfig
 from corpus.fetch.failures import Failure
 from corpus.fetch.robots import ROBOTS_MAX_BYTES, RobotsAnswer, RobotsCache
 from corpus.fetch.safety import AddressPolicy, literal_refusal, private_address_error
+from corpus.retry import BackoffPolicy, GaveUp, Retry, retry_call_async
+
+log = logging.getLogger(__name__)
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # Statuses worth asking again after a pause: rate limited, timed out, or the server in trouble.
@@ -67,14 +71,6 @@ class Page:
     @property
     def final_url(self) -> str:
         return self.exchange.url
-
-
-@dataclass
-class _Retry:
-    """An attempt that may succeed if repeated; `wait` is the server's Retry-After, if any."""
-
-    failure: Failure
-    wait: float | None = None
 
 
 def status_reason(status: int) -> str:
@@ -147,10 +143,12 @@ class PageFetcher:
     """Fetches pages over one aiohttp session, under the SSRF guard and robots.txt."""
 
     def __init__(self, session: aiohttp.ClientSession, config: FetchConfig, policy: AddressPolicy,
-                 on_robots_rules: Callable[[str, float | None], None] | None = None) -> None:
+                 on_robots_rules: Callable[[str, float | None], None] | None = None,
+                 sleep: Callable[[float], Awaitable[object]] | None = None) -> None:
         self.session = session
         self.config = config
         self.policy = policy
+        self.sleep = sleep  # waits between retries; None: asyncio.sleep
         self.robots = (RobotsCache(self.fetch_robots, config.user_agent, on_robots_rules)
                        if config.respect_robots else None)
 
@@ -174,7 +172,7 @@ class PageFetcher:
         return None
 
     async def _attempt(self, url: str, accept: Acceptor | None, max_body: int,
-                       truncate: bool) -> Exchange | Failure | _Retry:
+                       truncate: bool) -> Exchange | Failure | Retry:
         started = datetime.now(timezone.utc)  # WARC-Date: when the capture began
         try:
             async with asyncio.timeout(self.config.total_timeout):
@@ -182,7 +180,7 @@ class PageFetcher:
                     ip = _peer_ip(resp)  # now: the connection is released once the body is read
                     if resp.status in RETRY_STATUSES:
                         failure = Failure(url, status_reason(resp.status), resp.status)
-                        return _Retry(failure, retry_after_seconds(resp.headers.get("Retry-After")))
+                        return Retry(failure, retry_after_seconds(resp.headers.get("Retry-After")))
                     body = b""
                     if 200 <= resp.status < 300:
                         refused = accept(url, resp) if accept else None
@@ -205,38 +203,43 @@ class PageFetcher:
                         body=body, ip=ip, date=started,
                     )
         except TimeoutError as err:  # includes aiohttp's connect and read timeouts
-            return _Retry(Failure(url, "timeout", detail=type(err).__name__))
+            return Retry(Failure(url, "timeout", detail=type(err).__name__))
         except aiohttp.ClientConnectorDNSError as err:
             refused = private_address_error(err)
             if refused is not None:
                 return Failure(url, "private_address", detail=str(refused))
-            return _Retry(Failure(url, "dns_error", detail=str(err.os_error)))
+            return Retry(Failure(url, "dns_error", detail=str(err.os_error)))
         except (aiohttp.ClientSSLError, aiohttp.ClientConnectorCertificateError) as err:
             return Failure(url, "tls_error", detail=str(err))
         except aiohttp.InvalidURL as err:
             return Failure(url, "bad_url", detail=str(err))
         except (aiohttp.ClientError, OSError) as err:  # refused, reset, closed mid-body, bad framing
-            return _Retry(Failure(url, "connection_error", detail=f"{type(err).__name__}: {err}"))
+            return Retry(Failure(url, "connection_error", detail=f"{type(err).__name__}: {err}"))
 
     async def exchange(self, url: str, accept: Acceptor | None = None, max_body: int | None = None,
                        truncate: bool = False) -> Exchange | Failure:
-        """One request with retries: 429 (honouring Retry-After), 5xx, timeouts, connection errors."""
-        max_body = self.config.max_body_bytes if max_body is None else max_body
-        for attempt in range(self.config.max_retries + 1):
+        """One request with retries: 429 (honouring Retry-After), 5xx, timeouts, connection errors.
+
+        Up to `max_retries + 1` attempts, retry n waiting the server's Retry-After or else
+        `backoff_base * 2**n` seconds; a wait over `max_retry_after` gives up at once (`corpus.retry`).
+        """
+        cfg = self.config
+        max_body = cfg.max_body_bytes if max_body is None else max_body
+        backoff = BackoffPolicy(cfg.max_retries, cfg.backoff_base, cfg.max_retry_after, long_wait="give_up")
+
+        async def attempt(number: int) -> Exchange | Failure | Retry:
             result = await self._attempt(url, accept, max_body, truncate)
-            if not isinstance(result, _Retry):
-                result.attempts = attempt + 1
-                return result
-            failure = result.failure
-            failure.attempts = attempt + 1
-            if attempt == self.config.max_retries:
-                return failure
-            wait = result.wait if result.wait is not None else self.config.backoff_base * 2 ** attempt
-            if wait > self.config.max_retry_after:
-                failure.detail = f"Retry-After {wait:.0f}s is longer than {self.config.max_retry_after:.0f}s"
-                return failure
-            await asyncio.sleep(wait)
-        raise AssertionError("unreachable")
+            (result.reason if isinstance(result, Retry) else result).attempts = number
+            return result
+
+        try:
+            return await retry_call_async(attempt, backoff, sleep=self.sleep, on_retry=_log_retry)
+        except GaveUp as gave_up:
+            failure: Failure = gave_up.reason
+            if gave_up.refused_wait is not None:
+                asked = "Retry-After" if gave_up.last.wait is not None else "backoff"
+                failure.detail = f"{asked} {gave_up.refused_wait:.0f}s is longer than {cfg.max_retry_after:.0f}s"
+            return failure
 
     # --- robots.txt -------------------------------------------------------------------------
 
@@ -301,6 +304,12 @@ class PageFetcher:
             return _for_link(Failure(url, status_reason(result.status), result.status), link_url, url, attempts)
         return _for_link(Failure(url, "too_many_redirects", detail=f"more than {self.config.max_redirects}"),
                          link_url, url, attempts)
+
+
+def _log_retry(failed: Retry, wait: float, attempt: int) -> None:
+    failure: Failure = failed.reason
+    log.debug("%s: %s%s; retrying in %.1fs (attempt %d)", failure.url, failure.reason,
+              f" ({failure.detail})" if failure.detail else "", wait, attempt)
 
 
 def _for_link(failure: Failure, link_url: str, url: str, attempts: int) -> Failure:

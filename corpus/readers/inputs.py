@@ -11,9 +11,11 @@ import re
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
+
+from corpus.retry import BackoffPolicy, GaveUp, Retry, retry_call
 
 log = logging.getLogger(__name__)
 
@@ -66,62 +68,84 @@ class HttpStream(io.RawIOBase):
 
     On a connection error mid-body it reconnects with a `Range` request from the byte it had
     reached, with exponential backoff, so a flaky link costs a retry instead of the whole file.
+    Connecting makes up to `retries + 1` attempts, waiting `backoff * 2**n` seconds before retry n
+    (`corpus.retry`); 5xx, 429 and network errors are retried, other HTTP errors are not.
     """
 
-    def __init__(self, url: str, retries: int = 5, timeout: float = 60.0, backoff: float = 1.0) -> None:
+    def __init__(self, url: str, retries: int = 5, timeout: float = 60.0, backoff: float = 1.0,
+                 sleep: Callable[[float], None] | None = None) -> None:
         self.url, self.retries, self.timeout, self.backoff = url, retries, timeout, backoff
+        self.sleep = time.sleep if sleep is None else sleep
         self.pos = 0
         self.size: int | None = None
         self._resp = None
         self._connect()
 
+    def _open(self, attempt: int) -> Retry | None:
+        """One request for the body from `pos` on; a `Retry` if it failed in a way worth repeating."""
+        headers = {"User-Agent": USER_AGENT}
+        if self.pos:
+            headers["Range"] = f"bytes={self.pos}-"
+        try:
+            resp = urllib.request.urlopen(urllib.request.Request(self.url, headers=headers), timeout=self.timeout)
+        except urllib.error.HTTPError as err:
+            if err.code < 500 and err.code != 429:
+                raise OSError(f"{self.url}: HTTP {err.code}") from err
+            return Retry(err)
+        except OSError as err:  # URLError, timeouts, refused and reset connections
+            return Retry(err)
+        if self.pos and resp.status != 206:
+            resp.close()
+            return Retry(OSError(f"server ignored the Range request (status {resp.status})"))
+        self._resp = resp
+        length = resp.headers.get("Content-Length")
+        self.size = self.pos + int(length) if length and length.isdigit() else None
+        return None
+
     def _connect(self) -> None:
-        for attempt in range(self.retries + 1):
-            headers = {"User-Agent": USER_AGENT}
-            if self.pos:
-                headers["Range"] = f"bytes={self.pos}-"
-            try:
-                resp = urllib.request.urlopen(urllib.request.Request(self.url, headers=headers),
-                                              timeout=self.timeout)
-                if self.pos and resp.status != 206:
-                    raise OSError(f"server ignored the Range request (status {resp.status})")
-                self._resp = resp
-                length = resp.headers.get("Content-Length")
-                self.size = self.pos + int(length) if length and length.isdigit() else None
-                return
-            except urllib.error.HTTPError as err:
-                if err.code < 500 and err.code != 429:
-                    raise OSError(f"{self.url}: HTTP {err.code}") from err
-                last: Exception = err
-            except (urllib.error.URLError, OSError, TimeoutError) as err:
-                last = err
-            if attempt < self.retries:
-                delay = self.backoff * 2 ** attempt
-                log.warning("%s: %s; retrying in %.1fs", self.url, last, delay)
-                time.sleep(delay)
-        raise OSError(f"{self.url}: giving up after {self.retries + 1} attempts: {last}")
+        def log_retry(failed: Retry, wait: float, attempt: int) -> None:
+            log.warning("%s: %s; retrying in %.1fs", self.url, failed.reason, wait)
+
+        try:
+            retry_call(self._open, BackoffPolicy(self.retries, self.backoff), sleep=self.sleep, on_retry=log_retry)
+        except GaveUp as gave_up:
+            last = gave_up.reason
+            raise OSError(f"{self.url}: giving up after {gave_up.attempts} attempts: {last}") from last
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
-        for _ in range(self.retries + 1):
+        def read(attempt: int) -> int | Retry:
             try:
                 n = self._resp.readinto(buffer)
                 if n == 0 and self.size is not None and self.pos < self.size and len(buffer):
                     raise ConnectionError(f"body ended at byte {self.pos} of {self.size}")
-                self.pos += n
-                return n
             except (OSError, TimeoutError, http.client.HTTPException) as err:
-                log.warning("%s: connection lost at byte %d (%s); resuming", self.url, self.pos, err)
-                self._resp.close()
-                self._connect()
-        raise OSError(f"{self.url}: connection keeps failing at byte {self.pos}")
+                return Retry(err)
+            self.pos += n
+            return n
+
+        def resume(failed: Retry, wait: float, attempt: int) -> None:
+            log.warning("%s: connection lost at byte %d (%s); resuming", self.url, self.pos, failed.reason)
+            self._resp.close()
+            self._connect()  # which waits with backoff between its own attempts
+
+        # No wait of its own between reads: reconnecting is what backs off.
+        try:
+            return retry_call(read, BackoffPolicy(self.retries, 0.0), sleep=_no_wait, on_retry=resume)
+        except GaveUp as gave_up:
+            last = gave_up.reason
+            raise OSError(f"{self.url}: connection keeps failing at byte {self.pos}: {last}") from last
 
     def close(self) -> None:
         if self._resp is not None:
             self._resp.close()
         super().close()
+
+
+def _no_wait(seconds: float) -> None:
+    pass
 
 
 _RANGE = re.compile(r"^(.*)#bytes=(\d+)-(\d+)$")

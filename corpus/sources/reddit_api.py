@@ -14,7 +14,8 @@ and continues from the cursor, so no submission is lost or written twice.
 
 Rate limits: prawcore paces requests by Reddit's `X-Ratelimit-*` headers and retries 5xx and
 connection errors twice; on top of that a 429 waits for its Retry-After, and errors that outlast
-prawcore's retries are retried with exponential backoff.
+prawcore's retries are retried with exponential backoff (`corpus.retry`), each wait cut to
+`max_backoff`.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ from typing import Any
 from tqdm import tqdm
 
 from corpus.fetch.config import DEFAULT_USER_AGENT
+from corpus.retry import BackoffPolicy, GaveUp, Retry, retry_call
 from corpus.steps import StepStats
-from corpus.writers.atomic import write_json_atomic
+from corpus.writers.atomic import atomic_write_json
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +125,7 @@ class _State:
                    {k: _Cursor(**v) for k, v in raw["cursors"].items()}, raw.get("stats", {}))
 
     def save(self, path: Path) -> None:
-        write_json_atomic(path, {"fingerprint": self.fingerprint, "jsonl_bytes": self.jsonl_bytes,
+        atomic_write_json(path, {"fingerprint": self.fingerprint, "jsonl_bytes": self.jsonl_bytes,
                                  "cursors": {k: asdict(v) for k, v in self.cursors.items()},
                                  "stats": self.stats})
 
@@ -177,21 +179,24 @@ class ApiHarvester:
         """One listing page, waiting out 429s and retrying errors that outlasted prawcore's retries."""
         import prawcore
 
-        for attempt in range(self.config.max_retries + 1):
+        def request(attempt: int) -> dict[str, Any] | Retry:
             try:
                 return self.reddit.request(method="GET", path=path, params=params)
             except prawcore.TooManyRequests as err:
-                wait = _seconds(err.retry_after, self.config.backoff_base * 2 ** attempt)
-                what = "rate limited (429)"
+                return Retry("rate limited (429)", _seconds(err.retry_after))
             except (prawcore.ServerError, prawcore.RequestException) as err:
-                wait = self.config.backoff_base * 2 ** attempt
-                what = f"{type(err).__name__}"
-            if attempt == self.config.max_retries:
-                raise HarvestError(f"{path}: {what}, still failing after {attempt + 1} attempts; rerun to continue")
-            wait = min(wait, self.config.max_backoff)
-            log.warning("%s: %s; waiting %.1fs (attempt %d)", path, what, wait, attempt + 1)
-            self.sleep(wait)
-        raise AssertionError("unreachable")
+                return Retry(type(err).__name__)
+
+        def log_retry(failed: Retry, wait: float, attempt: int) -> None:
+            log.warning("%s: %s; waiting %.1fs (attempt %d)", path, failed.reason, wait, attempt)
+
+        cfg = self.config
+        backoff = BackoffPolicy(cfg.max_retries, cfg.backoff_base, cfg.max_backoff)  # longer waits are cut
+        try:
+            return retry_call(request, backoff, sleep=self.sleep, on_retry=log_retry)
+        except GaveUp as gave_up:
+            raise HarvestError(f"{path}: {gave_up.reason}, still failing after {gave_up.attempts} attempts; "
+                               "rerun to continue") from None
 
     def _in_window(self, created: Any) -> bool:
         try:
@@ -292,11 +297,12 @@ class ApiHarvester:
         return oldest
 
 
-def _seconds(value: Any, default: float) -> float:
+def _seconds(value: Any) -> float | None:
+    """A Retry-After as seconds; None if there is none (the backoff applies)."""
     try:
         return max(0.0, float(value))
     except (TypeError, ValueError):
-        return default
+        return None
 
 
 def harvest_api(config: RedditApiConfig, out_dir: Path | str, reddit=None) -> HarvestResult:
