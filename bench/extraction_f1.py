@@ -130,7 +130,7 @@ def load_pages(data: Path) -> list[Page]:
 
 
 def _webtext(engine: str, **kwargs) -> Callable[[bytes, str | None], str | None]:
-    from corpus.extract.extractor import ExtractionConfig, extract_text
+    from corpus.extract.engines import ExtractionConfig, extract_text
 
     config = ExtractionConfig(engine=engine, timeout_s=0, **kwargs)
     return lambda html, url: extract_text(html, url, config)

@@ -28,7 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from corpus.extract.extractor import ENGINES, ExtractionConfig, Extractor  # noqa: E402
+from corpus.extract.engines import ENGINES, ExtractionConfig  # noqa: E402
+from corpus.extract.extractor import Extractor  # noqa: E402
 from corpus.filters.url import URLFilter  # noqa: E402
 from corpus.readers.warc import read_warc  # noqa: E402
 from corpus.steps import StepStats  # noqa: E402

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from corpus.extract.extractor import ENGINES, ExtractionConfig  # noqa: E402
+from corpus.extract.engines import ENGINES, ExtractionConfig  # noqa: E402
 from pipelines.clean_commoncrawl import parse_args as pipeline_args  # noqa: E402
 from pipelines.clean_commoncrawl import run  # noqa: E402
 

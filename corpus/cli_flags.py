@@ -35,13 +35,13 @@ FETCHING = "fetching"
 def flag(help: str, *, name: str | None = None, choices: Any = None, metavar: str | None = None,
          minimum: float | None = None, maximum: float | None = None,
          parse: Callable[[str], Any] | None = None, nargs: str | None = None,
-         group: str | None = None) -> dict[str, Any]:
+         group: str | None = None, aliases: tuple[str, ...] = ()) -> dict[str, Any]:
     """Field metadata that makes a config field a command-line flag (see the module docstring).
 
-    `group` names the `--help` section the flag is listed in.
+    `group` names the `--help` section the flag is listed in; `aliases` are other names for it.
     """
     return {_META: {"help": help, "name": name, "choices": choices, "metavar": metavar, "minimum": minimum,
-                    "maximum": maximum, "parse": parse, "nargs": nargs, "group": group}}
+                    "maximum": maximum, "parse": parse, "nargs": nargs, "group": group, "aliases": aliases}}
 
 
 def _dest(prefix: str, field: dataclasses.Field) -> str:
@@ -124,7 +124,7 @@ def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:
             kwargs.update(default=default, choices=meta["choices"], metavar=None if meta["choices"] else metavar)
             shown = " ".join(map(str, default)) if isinstance(default, list) else default
             kwargs["help"] += f" (default: {shown if shown not in (None, '') else 'none'})"
-        group.add_argument(name, **kwargs)
+        group.add_argument(name, *meta["aliases"], **kwargs)
 
 
 def config_from_flags(cls: type, args: argparse.Namespace, **fields: Any) -> Any:

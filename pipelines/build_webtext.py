@@ -31,7 +31,8 @@ from tqdm import tqdm
 from corpus.cli_flags import add_config_flags, config_from_flags, flag
 from corpus.dedup.near_duplicates import PRESETS
 from corpus.executor import LocalExecutor, merge_stats
-from corpus.extract.extractor import Extractor, close_sandboxes
+from corpus.extract.extractor import Extractor
+from corpus.extract.sandbox import close_sandboxes
 from corpus.fetch import FetchConfig, fetch_links
 from corpus.fetch.state import read_redirect_aliases
 from corpus.readers.inputs import expand_inputs

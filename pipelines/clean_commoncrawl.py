@@ -23,11 +23,12 @@ from pathlib import Path
 from corpus.cli_flags import add_config_flags, config_from_flags, flag
 from corpus.dedup.near_duplicates import PRESETS
 from corpus.executor import LocalExecutor, merge_stats, part_key
-from corpus.extract.extractor import Extractor, close_sandboxes
+from corpus.extract.extractor import Extractor
+from corpus.extract.sandbox import close_sandboxes
 from corpus.filters.url import URLFilter, load_domain_list
 from corpus.quality.classifier import QualityConfig, QualityScorer
-from corpus.quality.model_stage import ensure_quality_model
 from corpus.quality.raw_text_tap import RawTextTap
+from corpus.quality.training import ensure_quality_model
 from corpus.readers.inputs import COMMONCRAWL_BASE_URL, expand_inputs, split_inputs
 from corpus.readers.shards import read_documents
 from corpus.readers.warc import read_warc

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from corpus.cli_flags import CLEANING, flag
-from corpus.extract.extractor import ExtractionConfig
+from corpus.extract.engines import ExtractionConfig
 from corpus.filters import (
     C4Filter,
     FineWebQualityFilter,

@@ -1,6 +1,6 @@
 """`python -m corpus.quality`: train or apply the quality classifier by hand."""
 
-from corpus.quality.classifier import main
+from corpus.quality.training import main
 
 if __name__ == "__main__":
     main()

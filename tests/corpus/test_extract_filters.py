@@ -1,9 +1,6 @@
-from corpus.extract.extractor import (
-    ExtractionConfig,
-    Extractor,
-    close_sandboxes,
-    decode_html,
-)
+from corpus.extract.engines import ExtractionConfig, decode_html
+from corpus.extract.extractor import Extractor
+from corpus.extract.sandbox import close_sandboxes
 from corpus.filters import LengthFilter
 from corpus.filters.language import LanguageFilter
 from corpus.records import Document
@@ -74,7 +71,7 @@ def test_sandbox_gives_the_same_text_as_in_process(english_page):
 def test_a_page_that_hangs_is_killed_and_the_next_one_extracted(english_page, monkeypatch):
     # A page that never finishes: the sandbox child sleeps on this marker (see hanging_extract).
     ex = Extractor(ExtractionConfig(timeout_s=1.0))
-    monkeypatch.setattr("corpus.extract.extractor._sandbox_loop", hanging_sandbox_loop)
+    monkeypatch.setattr("corpus.extract.sandbox._sandbox_loop", hanging_sandbox_loop)
     try:
         out = list(ex([page("<html>HANG</html>"), page(english_page)]))
     finally:
@@ -87,7 +84,7 @@ def hanging_sandbox_loop(conn, config):
     """Like the real child loop, but hangs forever on a page containing HANG."""
     import time
 
-    from corpus.extract.extractor import extract_text
+    from corpus.extract.engines import extract_text
 
     while True:
         try:
@@ -106,7 +103,7 @@ def test_fast_mode_falls_back_when_it_finds_nothing():
                     f"farmers of the valley, and why the neighbours asked for a study first.</p>" for i in range(6))
     html = ("<html><body><table><tr><td><aside><ul><li><a href='/a'>Most read</a></li></ul></aside></td>"
             f"<td><article><h1>The market</h1>{paras}</article></td></tr></table></body></html>")
-    from corpus.extract.extractor import extract_text
+    from corpus.extract.engines import extract_text
 
     text = extract_text(html, "https://x.example/a", ExtractionConfig(timeout_s=0))
     assert text and "harbour council" in text

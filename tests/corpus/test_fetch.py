@@ -17,7 +17,7 @@ import pytest
 from aiohttp import web
 from warcio.archiveiterator import ArchiveIterator
 
-from corpus.extract.extractor import decode_html
+from corpus.extract.engines import decode_html
 from corpus.fetch import FetchConfig, FetchState, fetch_links
 from corpus.readers.warc import read_warc
 from tests.helpers.localserver import LocalServer, StaticResolver

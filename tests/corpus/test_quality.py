@@ -5,20 +5,17 @@ import subprocess
 import numpy as np
 import pytest
 
-import corpus.quality.classifier as quality
+import corpus.quality.training as quality
 from corpus.quality.classifier import (
     QualityConfig,
     QualityScorer,
-    QualityTrainConfig,
     card_path_for,
-    classification_metrics,
     keep_probability,
     pareto_draw,
     pareto_keep,
     preprocess,
-    roc_auc,
-    train_quality_classifier,
 )
+from corpus.quality.training import QualityTrainConfig, classification_metrics, roc_auc, train_quality_classifier
 from corpus.records import Document
 from corpus.writers.shards import ShardWriter
 
@@ -155,7 +152,7 @@ def test_training_retries_in_a_fresh_process_on_nan(tmp_path, monkeypatch):
 
     monkeypatch.setattr(quality.subprocess, "run", fake_run)
     assert quality._run_worker(tmp_path / "t.txt", tmp_path / "m.bin", {}, False, retries=3) == 3
-    assert calls[0][1:4] == ["-m", "corpus.quality.classifier", "_train_worker"]
+    assert calls[0][1:4] == ["-m", "corpus.quality.training", "_train_worker"]
 
     monkeypatch.setattr(quality.subprocess, "run",
                         lambda cmd, **kw: subprocess.CompletedProcess(cmd, 1, "", "ValueError: bad input"))

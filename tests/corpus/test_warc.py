@@ -149,7 +149,8 @@ def test_byte_ranges_split_a_file_with_no_overlap_and_no_gap(make_warc, english_
 
 
 def test_plain_text_pages_come_with_their_text_and_pass_extraction(make_warc):
-    from corpus.extract.extractor import ExtractionConfig, Extractor
+    from corpus.extract.engines import ExtractionConfig
+    from corpus.extract.extractor import Extractor
 
     body = "Plain words in a plain file.\nSecond line, in Latin-1: café.".encode("latin-1")
     path = make_warc([("https://a.example/notes.txt", body, "text/plain; charset=iso-8859-1", "200 OK")])

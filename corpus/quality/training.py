@@ -1,0 +1,341 @@
+"""GPT-3's quality filter, training side: a fastText classifier of WebText-like vs raw Common Crawl text.
+
+    python -m corpus.quality train --positive data/shards/webtext --negative data/work/cc_raw \\
+        --output data/models/quality.bin
+
+Training (`train_quality_classifier`) reads the `text` column of Parquet folders, balances the
+two classes by down-sampling the larger one (seeded), holds out a share for evaluation, trains
+fastText in a fresh subprocess (see `_run_worker` for why), and writes the model and a JSON card
+beside it (`quality.card.json` for `quality.bin`) with the data, sizes, parameters, metrics
+(precision, recall, F1 at 0.5, ROC AUC) and library versions. `ensure_quality_model` is the
+pipeline's stage: the given model, or one trained (and reused while its inputs stay the same).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from corpus.cli_flags import add_config_flags, config_from_flags, flag
+from corpus.quality.classifier import (
+    DEFAULT_MAX_WORDS,
+    HQ,
+    LQ,
+    card_path_for,
+    hq_probabilities,
+    load_quality_model,
+    preprocess,
+)
+from corpus.readers.shards import shard_paths
+from corpus.writers.atomic import atomic_path, atomic_write_json
+from corpus.writers.manifest import library_versions
+
+log = logging.getLogger(__name__)
+
+NAN_ERROR = "Encountered NaN"
+
+
+# ---------------------------------------------------------------------------------------------
+# Training.
+
+@dataclass
+class QualityTrainConfig:
+    """fastText and sampling parameters of the quality classifier."""
+
+    epochs: int = field(default=5, metadata=flag("fastText epochs", minimum=1))
+    lr: float = field(default=0.1, metadata=flag("fastText learning rate", minimum=0))
+    word_ngrams: int = field(default=2, metadata=flag("word n-gram features", name="--word-ngrams",
+                                                             aliases=("--wordNgrams",), minimum=1))
+    dim: int = field(default=64, metadata=flag("vector size", minimum=1))
+    min_count: int = field(default=2, metadata=flag("rarer words are ignored", minimum=1))
+    # Hash buckets for the n-gram features: model size is (words + bucket) x dim x 4 bytes
+    # (fastText's default 2M buckets would make a 512 MB model at dim 64).
+    bucket: int = field(default=200_000, metadata=flag("n-gram hash buckets", minimum=1))
+    loss: str = "softmax"
+    threads: int = field(default_factory=lambda: min(4, os.cpu_count() or 1),
+                         metadata=flag("fastText threads", minimum=1))
+    seed: int = field(default=0, metadata=flag("sampling and fastText seed"))
+    max_words: int = field(default=DEFAULT_MAX_WORDS, metadata=flag("words of a document read", minimum=1))
+    heldout: float = field(default=0.1, metadata=flag("share held out for the metrics", minimum=0, maximum=1))
+    # Down-sampled to the smaller class, and at most this many per class (the sample is held
+    # in memory to be shuffled: ~6 KB per document at 1,000 words).
+    max_docs_per_class: int = field(default=50_000, metadata=flag("documents per class at most", minimum=1))
+    retries: int = 3
+
+
+@dataclass
+class TrainResult:
+    model_path: Path
+    card_path: Path
+    metrics: dict[str, float]
+
+
+def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """Area under the ROC curve: P(score of a random positive > that of a random negative),
+    ties counting one half (the Mann-Whitney U statistic with average ranks)."""
+    labels = np.asarray(labels, dtype=bool)
+    scores = np.asarray(scores, dtype=float)
+    n_pos, n_neg = int(labels.sum()), int((~labels).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    _, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
+    # Average rank of each distinct score: the ranks its ties occupy, 1-based.
+    ends = np.cumsum(counts)
+    avg_rank = ends - (counts - 1) / 2.0
+    ranks = avg_rank[inverse]
+    return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def classification_metrics(labels: np.ndarray, scores: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
+    """Precision, recall, F1 and accuracy of the positive class at `threshold`, and ROC AUC."""
+    labels = np.asarray(labels, dtype=bool)
+    pred = np.asarray(scores) >= threshold
+    tp = int((pred & labels).sum())
+    fp = int((pred & ~labels).sum())
+    fn = int((~pred & labels).sum())
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
+            "accuracy": round(float((pred == labels).mean()), 4) if labels.size else 0.0,
+            "roc_auc": round(roc_auc(labels, scores), 4), "threshold": threshold,
+            "n_heldout": int(labels.size), "n_heldout_positive": int(labels.sum())}
+
+
+def _count_rows(paths: Sequence[Path]) -> int:
+    import pyarrow.parquet as pq
+
+    return sum(pq.ParquetFile(p).metadata.num_rows for p in paths)
+
+
+def _sample_lines(paths: Sequence[Path], n: int, rng: random.Random, max_words: int) -> list[str]:
+    """Preprocessed texts of `n` rows drawn without replacement from `paths` (all if fewer).
+
+    Only the row groups holding a chosen row are read: sampling 50k documents from a large raw
+    crawl does not read all of its text.
+    """
+    import pyarrow.parquet as pq
+
+    total = _count_rows(paths)
+    chosen = sorted(rng.sample(range(total), min(n, total)))
+    lines, first, k = [], 0, 0
+    for path in paths:
+        pf = pq.ParquetFile(path)
+        for g in range(pf.num_row_groups):
+            size = pf.metadata.row_group(g).num_rows
+            wanted = []
+            while k < len(chosen) and chosen[k] < first + size:
+                wanted.append(chosen[k] - first)
+                k += 1
+            if wanted:
+                texts = pf.read_row_group(g, columns=["text"]).column("text")
+                for i in wanted:
+                    line = preprocess(texts[i].as_py() or "", max_words)
+                    if line:
+                        lines.append(line)
+            first += size
+    return lines
+
+
+def _data_paths(dirs: Sequence[Path | str]) -> list[Path]:
+    paths = [p for d in dirs for p in shard_paths(d)]
+    if not paths:
+        raise FileNotFoundError(f"no Parquet files under {[str(d) for d in dirs]}")
+    return paths
+
+
+def train_quality_classifier(positive_dirs: Sequence[Path | str], negative_dirs: Sequence[Path | str],
+                             output_path: Path | str, config: QualityTrainConfig | None = None
+                             ) -> TrainResult:
+    """Train the quality classifier and write the model and its card; returns the metrics.
+
+    Positives (label hq): WebText and any other reference shards; negatives (label lq): raw
+    extracted Common Crawl text. Both are Parquet folders with a `text` column. The larger
+    class is down-sampled (seeded) to the smaller; `heldout` of each class is kept out of
+    training for the metrics. A `.ftz` output path gives a quantized model (a few MB).
+    """
+    config = config or QualityTrainConfig()
+    output_path = Path(output_path)
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    pos_paths, neg_paths = _data_paths(positive_dirs), _data_paths(negative_dirs)
+    available = {"positive": _count_rows(pos_paths), "negative": _count_rows(neg_paths)}
+    per_class = min(available["positive"], available["negative"], config.max_docs_per_class)
+    rng = random.Random(config.seed)
+    pos = _sample_lines(pos_paths, per_class, rng, config.max_words)
+    neg = _sample_lines(neg_paths, per_class, rng, config.max_words)
+    per_class = min(len(pos), len(neg))  # empty texts were skipped
+    rng.shuffle(pos)  # read in file order: shuffle before taking the held-out share
+    rng.shuffle(neg)
+    pos, neg = pos[:per_class], neg[:per_class]
+    n_held = int(round(per_class * config.heldout))
+    if per_class - n_held < 1:
+        raise ValueError(f"too little data to train: {available}")
+    train = [f"{HQ} {t}" for t in pos[n_held:]] + [f"{LQ} {t}" for t in neg[n_held:]]
+    rng.shuffle(train)  # SGD with a decaying rate must not see one class first
+    held_lines = pos[:n_held] + neg[:n_held]
+    held_labels = np.array([True] * n_held + [False] * n_held)
+
+    with tempfile.TemporaryDirectory(prefix="quality-", dir=output_path.parent) as tmp:
+        train_file = Path(tmp) / "train.txt"
+        train_file.write_text("\n".join(train) + "\n", encoding="utf-8")
+        tmp_model = Path(tmp) / output_path.name
+        params = _fasttext_params(config)
+        attempts = _run_worker(train_file, tmp_model, params, quantize=output_path.suffix == ".ftz",
+                               retries=config.retries)
+        with atomic_path(output_path) as final_tmp:
+            os.replace(tmp_model, final_tmp)
+
+    model = load_quality_model(str(output_path), output_path.stat().st_mtime_ns)
+    scores = hq_probabilities(model, held_lines) if held_lines else np.empty(0)
+    metrics = classification_metrics(held_labels, scores) if held_lines else {}
+    card = {
+        "model": output_path.name,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "task": "P(high quality): WebText-like (hq) vs raw Common Crawl (lq), GPT-3 style",
+        "labels": {"positive": HQ, "negative": LQ},
+        "data": {"positive": [str(d) for d in positive_dirs], "negative": [str(d) for d in negative_dirs],
+                 "files": {"positive": len(pos_paths), "negative": len(neg_paths)},
+                 "available": available, "per_class": per_class,
+                 "train": len(train), "heldout": int(held_labels.size)},
+        "parameters": {**asdict(config), "fasttext": params},
+        "preprocessing": {"max_words": config.max_words,
+                          "rule": "lowercase; tokens \\w+ or one punctuation char; space-joined"},
+        "metrics": metrics,
+        "training_attempts": attempts,
+        "bytes": output_path.stat().st_size,
+        "versions": library_versions(),
+    }
+    card_path = card_path_for(output_path)
+    atomic_write_json(card_path, card)
+    log.info("quality classifier: %s", json.dumps(metrics))
+    return TrainResult(output_path, card_path, metrics)
+
+
+def _fasttext_params(config: QualityTrainConfig) -> dict[str, Any]:
+    return {"epoch": config.epochs, "lr": config.lr, "wordNgrams": config.word_ngrams,
+            "dim": config.dim, "minCount": config.min_count, "bucket": config.bucket,
+            "loss": config.loss, "thread": config.threads, "seed": config.seed, "verbose": 0}
+
+
+def _run_worker(train_file: Path, model_path: Path, params: dict[str, Any], quantize: bool,
+                retries: int) -> int:
+    """Train in a fresh Python process; retry when fastText reports "Encountered NaN".
+
+    With numpy 2, fastText-numpy2-wheel's training sometimes diverges depending on what was
+    left on the heap by earlier work in the same process (seen when training several times in
+    one process, never in a fresh one): a fresh interpreter per training, plus a few retries,
+    makes it reliable. Returns the number of attempts it took.
+    """
+    cmd = [sys.executable, "-m", "corpus.quality.training", "_train_worker", "--input", str(train_file),
+           "--output", str(model_path), "--params", json.dumps(params)] + (["--quantize"] if quantize else [])
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[1])  # so `-m corpus.quality.classifier` resolves from any cwd
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    for attempt in range(1, retries + 2):
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        if proc.returncode == 0 and model_path.exists():
+            return attempt
+        err = (proc.stderr or proc.stdout)[-2000:]
+        if NAN_ERROR not in err:
+            raise RuntimeError(f"fastText training failed (exit {proc.returncode}):\n{err}")
+        log.warning("fastText: %s (attempt %d); retrying in a fresh process", NAN_ERROR, attempt)
+    raise RuntimeError(f"fastText training diverged ({NAN_ERROR}) {retries + 1} times")
+
+
+def _train_worker(input_path: str, output_path: str, params: dict[str, Any], quantize: bool) -> None:
+    import fasttext
+
+    fasttext.FastText.eprint = lambda *args, **kwargs: None
+    model = fasttext.train_supervised(input=input_path, **params)
+    if quantize:
+        model.quantize(input=input_path, retrain=False, qnorm=True, cutoff=0)
+    model.save_model(output_path)
+
+
+# ---------------------------------------------------------------------------------------------
+# The pipeline's stage.
+
+def _listing(dirs: Sequence[Path | str]) -> list[list]:
+    return [[str(p), p.stat().st_size] for d in dirs for p in shard_paths(d)]
+
+
+def ensure_quality_model(model: str | None, positive_dirs: Sequence[str], negative_dir: Path,
+                         work_dir: Path, config: QualityTrainConfig | None = None) -> Path | None:
+    """The model to score with: `model` if given; else one trained on `positive_dirs` (WebText)
+    against the raw text in `negative_dir`, as GPT-3 did; None when there are no positives.
+
+    A trained model is kept in `work_dir` with the list of files it was trained on and reused
+    while those stay the same: retraining (multi-threaded fastText is not bit-reproducible)
+    would make a restarted run differ from an uninterrupted one.
+    """
+    if model:
+        return Path(model)
+    positives = [d for d in positive_dirs if Path(d).exists() and shard_paths(d)]
+    if not positives:
+        log.warning("no quality model given and no WebText shards in %s: quality filter skipped",
+                    list(positive_dirs))
+        return None
+    path = work_dir / "quality.bin"
+    stamp = work_dir / "quality.inputs.json"
+    inputs = {"positive": _listing(positives), "negative": _listing([negative_dir])}
+    if path.exists() and stamp.exists() and json.loads(stamp.read_text()) == inputs:
+        log.info("reusing the quality classifier trained earlier: %s", path)
+        return path
+    log.info("training the quality classifier: %s (positive) vs raw crawl text (negative)", positives)
+    result = train_quality_classifier(positives, [negative_dir], path, config)
+    atomic_write_json(stamp, inputs)
+    print(f"quality classifier: {json.dumps(result.metrics)}  (card: {result.card_path})")
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line.
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m corpus.quality", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="train the quality classifier")
+    t.add_argument("--positive", nargs="+", required=True, metavar="DIR",
+                   help="Parquet folders of high-quality text (WebText shards, ...)")
+    t.add_argument("--negative", nargs="+", required=True, metavar="DIR",
+                   help="Parquet folders of raw extracted Common Crawl text")
+    t.add_argument("--output", required=True, metavar="PATH", help="model path (.bin, or .ftz to quantize)")
+    add_config_flags(t, QualityTrainConfig)
+    w = sub.add_parser("_train_worker", help=argparse.SUPPRESS)
+    w.add_argument("--input", required=True)
+    w.add_argument("--output", required=True)
+    w.add_argument("--params", required=True)
+    w.add_argument("--quantize", action="store_true")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    a = _parse(argv)
+    if a.command == "_train_worker":
+        _train_worker(a.input, a.output, json.loads(a.params), a.quantize)
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = config_from_flags(QualityTrainConfig, a)
+    result = train_quality_classifier(a.positive, a.negative, a.output, config)
+    m = result.metrics
+    print(f"model: {result.model_path}  card: {result.card_path}")
+    print(f"held-out ({m.get('n_heldout', 0)} docs): precision {m.get('precision')}  recall {m.get('recall')}  "
+          f"F1 {m.get('f1')}  accuracy {m.get('accuracy')}  ROC AUC {m.get('roc_auc')}")
+
+
+if __name__ == "__main__":
+    main()
