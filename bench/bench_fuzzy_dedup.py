@@ -7,7 +7,7 @@ The run is the pipeline's two stages:
 
 1. map (`--workers` processes): generate synthetic documents (~`--chars` each, Zipf words),
    compute MinHash signatures (`corpus.dedup.minhash`) and write signature files
-   (`corpus.dedup.near_duplicates.signature_table`), `--chunk` documents per file;
+   (`corpus.dedup.signatures.signature_table`), `--chunk` documents per file;
 2. global (this process): `find_near_duplicates` over all the files.
 
 A share of the documents (`--planted`) comes in pairs: a base and a copy with evenly spread
@@ -40,13 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pyarrow.parquet as pq  # noqa: E402
 
+from corpus.dedup.lsh import candidate_probability  # noqa: E402
 from corpus.dedup.minhash import MinHasher, shingles  # noqa: E402
-from corpus.dedup.near_duplicates import (  # noqa: E402
-    PRESETS,
-    candidate_probability,
-    find_near_duplicates,
-    signature_table,
-)
+from corpus.dedup.near_duplicates import PRESETS, find_near_duplicates  # noqa: E402
+from corpus.dedup.signatures import signature_table  # noqa: E402
 
 VOCAB_SIZE = 100_000
 

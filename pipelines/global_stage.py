@@ -23,14 +23,8 @@ from corpus.dedup.decontamination import (
     frequent_ngrams,
 )
 from corpus.dedup.exact import ExactDeduplicator, exact_duplicate_keepers
-from corpus.dedup.near_duplicates import (
-    PRESETS,
-    SIGNATURES_DIR,
-    FuzzyDedupResult,
-    find_near_duplicates,
-    reference_signature_files,
-    write_signatures,
-)
+from corpus.dedup.near_duplicates import PRESETS, FuzzyDedupResult, find_near_duplicates
+from corpus.dedup.signatures import SIGNATURES_DIR, reference_signature_files, write_signatures
 from corpus.executor import Executor, part_key
 from corpus.readers.shards import shard_paths
 from corpus.steps import Step

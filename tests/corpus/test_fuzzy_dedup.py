@@ -5,17 +5,10 @@ import pyarrow.parquet as pq
 import pytest
 from datasketch import MinHash, MinHashLSH
 
+from corpus.dedup.lsh import band_buckets, connected_components
 from corpus.dedup.minhash import MinHashConfig, MinHasher
-from corpus.dedup.near_duplicates import (
-    PRESETS,
-    FuzzyDedupConfig,
-    NearDuplicateFilter,
-    band_buckets,
-    connected_components,
-    find_near_duplicates,
-    signature_table,
-    write_signatures,
-)
+from corpus.dedup.near_duplicates import PRESETS, FuzzyDedupConfig, NearDuplicateFilter, find_near_duplicates
+from corpus.dedup.signatures import signature_table, write_signatures
 from corpus.readers.shards import read_documents
 from corpus.records import Document
 from corpus.writers.shards import ShardWriter
@@ -176,7 +169,7 @@ def test_connected_components_match_a_plain_union_find():
 
 
 def test_band_buckets_compare_values_not_just_keys(monkeypatch):
-    import corpus.dedup.near_duplicates as fd
+    import corpus.dedup.lsh as fd
 
     band = np.array([[1, 2], [3, 4], [1, 2], [5, 6], [3, 4]], dtype=np.uint32)
     order, group = band_buckets(band)
