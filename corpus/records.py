@@ -12,7 +12,7 @@ from typing import Any
 class Document:
     """One web document on its way from an archive to a shard.
 
-    Fields mirror the shard schema (see `corpus.writers.shards.SCHEMA`); `html` is only carried between
+    Fields mirror the shard schema (see `corpus.writers.shard_writer.SCHEMA`); `html` is only carried between
     the reader and the extractor and is never written out.
     """
 

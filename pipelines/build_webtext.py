@@ -51,7 +51,7 @@ from corpus.steps import StepStats, run_steps
 from corpus.urls import url_key
 from corpus.writers.atomic import atomic_write_json
 from corpus.writers.publish import print_summary, publish
-from corpus.writers.shards import file_sha256
+from corpus.writers.shard_writer import file_sha256
 from pipelines.cleaning import CleaningConfig, text_filters
 from pipelines.cli import default_workers, setup_logging, unix_time
 from pipelines.global_stage import GlobalConfig, global_steps, write_output_signatures

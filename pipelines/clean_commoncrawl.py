@@ -34,7 +34,7 @@ from corpus.readers.shards import read_documents
 from corpus.readers.warc import read_warc
 from corpus.steps import StepStats, run_steps
 from corpus.writers.publish import print_summary, publish
-from corpus.writers.shards import file_sha256
+from corpus.writers.shard_writer import file_sha256
 from pipelines.cleaning import CleaningConfig, text_filters
 from pipelines.cli import default_workers, setup_logging
 from pipelines.global_stage import GlobalConfig, global_steps, write_output_signatures

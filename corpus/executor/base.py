@@ -23,7 +23,7 @@ from tqdm import tqdm
 from corpus.records import Document
 from corpus.steps import StepStats
 from corpus.writers.atomic import atomic_write_json
-from corpus.writers.shards import ShardWriter
+from corpus.writers.shard_writer import ShardWriter
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 Modules, one idea each: `config` (settings), `safety` (the SSRF guard), `robots` (robots.txt),
 `politeness` (per-host scheduling), `fetcher` (one page: redirects, retries, limits),
 `warc_writer` (WARC/1.1 output), `journal` and `state` (logs and resume), `failures` (reasons),
-`crawl` (the whole run), `cli` (command-line flags).
+`crawl` (the whole run); `python -m corpus.fetch` (`__main__`) runs it on its own.
 """
 
 from corpus.fetch.config import DEFAULT_USER_AGENT, FetchConfig

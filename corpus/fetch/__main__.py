@@ -10,7 +10,8 @@ import argparse
 import logging
 from pathlib import Path
 
-from corpus.fetch.cli import add_fetch_arguments, fetch_config_from_args
+from corpus.cli_flags import add_config_flags, config_from_flags
+from corpus.fetch.config import FetchConfig
 from corpus.fetch.crawl import fetch_links
 
 
@@ -33,11 +34,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--output", required=True, help="folder for the WARC files and the fetch logs")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("-v", "--verbose", action="store_true")
-    add_fetch_arguments(p)
+    add_config_flags(p, FetchConfig)
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if a.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
-    report = fetch_links(read_url_list(a.links, a.urls), a.output, fetch_config_from_args(a, not a.no_progress))
+    report = fetch_links(read_url_list(a.links, a.urls), a.output, config_from_flags(FetchConfig, a, progress=not a.no_progress))
     s = report.stats
     drops = ", ".join(f"{r}={n}" for r, n in sorted(s.dropped.items(), key=lambda kv: -kv[1]))
     print(f"fetch: {s.n_in} links, {s.n_out} fetched ({report.fetched_now} this run), {drops or 'no failures'}")

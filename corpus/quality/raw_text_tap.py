@@ -12,7 +12,7 @@ from pathlib import Path
 
 from corpus.records import Document
 from corpus.steps import Step
-from corpus.writers.shards import ShardWriter
+from corpus.writers.shard_writer import ShardWriter
 
 
 class RawTextTap(Step):

@@ -14,7 +14,7 @@ from corpus.steps import StepStats
 from corpus.writers.atomic import atomic_write_json
 from corpus.writers.manifest import build_manifest
 from corpus.writers.report import write_report
-from corpus.writers.shards import ShardFile, ShardWriter
+from corpus.writers.shard_writer import ShardFile, ShardWriter
 
 log = logging.getLogger(__name__)
 

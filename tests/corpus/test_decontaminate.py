@@ -134,7 +134,7 @@ def test_benchmark_files_with_several_fields(tmp_path):
 
 def test_counting_over_parts_skips_given_ids(tmp_path, index):
     from corpus.dedup.decontamination import count_ngram_documents_in_parts
-    from corpus.writers.shards import ShardWriter
+    from corpus.writers.shard_writer import ShardWriter
 
     with ShardWriter(tmp_path / "part") as w:
         for i in range(4):

@@ -1,7 +1,7 @@
 from corpus.dedup.exact import ExactDeduplicator, exact_duplicate_keepers, normalize_for_dedup
 from corpus.readers.shards import read_documents
 from corpus.records import Document
-from corpus.writers.shards import ShardWriter
+from corpus.writers.shard_writer import ShardWriter
 
 
 def write_part(path, items):

@@ -11,7 +11,7 @@ from corpus.dedup.near_duplicates import PRESETS, FuzzyDedupConfig, NearDuplicat
 from corpus.dedup.signatures import signature_table, write_signatures
 from corpus.readers.shards import read_documents
 from corpus.records import Document
-from corpus.writers.shards import ShardWriter
+from corpus.writers.shard_writer import ShardWriter
 
 
 def random_text(rng: random.Random, n: int = 300) -> list[str]:

@@ -17,7 +17,7 @@ from corpus.quality.classifier import (
 )
 from corpus.quality.training import QualityTrainConfig, classification_metrics, roc_auc, train_quality_classifier
 from corpus.records import Document
-from corpus.writers.shards import ShardWriter
+from corpus.writers.shard_writer import ShardWriter
 
 SUBJECTS = ["the council", "researchers", "the engineer", "local farmers", "a small team", "the committee",
             "historians", "the new mayor", "volunteers", "the museum"]

@@ -4,7 +4,7 @@ import pytest
 from corpus.readers.shards import iter_batches, read_documents, shard_paths
 from corpus.records import Document, document_id
 from corpus.schema import SCHEMA
-from corpus.writers.shards import ShardWriter
+from corpus.writers.shard_writer import ShardWriter
 
 
 def docs(n, words=50):
