@@ -15,7 +15,8 @@
 
 Links come from dumps (--dump) and/or the live API (--subreddit, credentials from praw.ini or the
 praw_client_id / praw_client_secret environment variables). Pages come from WARC files (--pages)
-and/or are fetched (--fetch) into <output>/_fetch/; both feed the same map stage.
+and/or are fetched (--fetch) into the work folder's fetch/; both feed the same map stage. Work files
+(links table, fetched pages, parts) go to --work-dir, by default <output's parent>/_work/<output's name>.
 """
 
 from __future__ import annotations
@@ -26,15 +27,15 @@ from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 
-from tqdm import tqdm
-
 from corpus.cli_flags import add_config_flags, config_from_flags, flag
 from corpus.dedup.near_duplicates import PRESETS
+from corpus.errors import UserError
 from corpus.executor import LocalExecutor, merge_stats
 from corpus.extract.extractor import Extractor
 from corpus.extract.sandbox import close_sandboxes
 from corpus.fetch import FetchConfig, fetch_links
 from corpus.fetch.state import read_redirect_aliases
+from corpus.progress import progress
 from corpus.readers.inputs import expand_inputs
 from corpus.readers.shards import read_documents
 from corpus.readers.warc import read_warc
@@ -53,10 +54,11 @@ from corpus.writers.atomic import atomic_write_json
 from corpus.writers.publish import print_summary, publish
 from corpus.writers.shard_writer import file_sha256
 from pipelines.cleaning import CleaningConfig, text_filters
-from pipelines.cli import default_workers, setup_logging, unix_time
-from pipelines.global_stage import GlobalConfig, global_steps, write_output_signatures
+from pipelines.cli import default_workers, setup_logging, unix_time, user_errors, work_folder
+from pipelines.global_stage import GlobalConfig, global_steps
 
 log = logging.getLogger("build_webtext")
+PROG = "python -m pipelines.build_webtext"
 REDDIT_API = "live Reddit API (credentials: praw.ini or praw_client_id/praw_client_secret)"
 SOURCE = "webtext"
 
@@ -67,7 +69,10 @@ class WebTextConfig:
 
     dumps: list[str] = field(default_factory=lambda: ["data/samples/RS_sample.zst"])
     pages: list[str] = field(default_factory=lambda: ["data/samples/webtext_pages.warc.gz"])
-    output: str = field(default="data/shards/webtext", metadata=flag("output folder"))
+    output: str = field(default="data/shards/webtext", metadata=flag("output folder: the dataset"))
+    work_dir: str | None = field(default=None, metadata=flag(
+        "work folder: links table, fetched pages, parts, the output's signatures "
+        "(default: <output's parent>/_work/<output's name>)", metavar="DIR"))
     workers: int = field(default_factory=default_workers, metadata=flag("processes", minimum=1))
     min_karma: int = field(default=3, metadata=flag("GPT-2: 3"))
     karma_mode: str = field(default="submission", metadata=flag(
@@ -97,9 +102,9 @@ class WebTextConfig:
         "praw.ini section with the credentials", metavar="SECTION", group=REDDIT_API))
     reddit_api_url: str | None = field(default=None, metadata=flag(
         "another API endpoint (mirror, test server)", metavar="URL", group=REDDIT_API))
-    # Fetching the links' pages into <output>/_fetch/ (else `pages` are read as they are).
+    # Fetching the links' pages into <work>/fetch/ (else `pages` are read as they are).
     fetch: bool = field(default=False, metadata=flag(
-        "fetch the links' pages into <output>/_fetch/ (robots.txt, SSRF guard, resumable)"))
+        "fetch the links' pages into <work>/fetch/ (robots.txt, SSRF guard, resumable)"))
     fetch_config: FetchConfig = field(default_factory=FetchConfig)
     cleaning: CleaningConfig = field(default_factory=CleaningConfig)
     dedup: bool = field(default=True, metadata=flag("skip exact and fuzzy de-duplication", name="--no-dedup"))
@@ -107,13 +112,16 @@ class WebTextConfig:
         "MinHash LSH settings (openwebtext: threshold 0.5; fineweb: 14x8 bands; gpt3)", choices=sorted(PRESETS)))
     decontaminate: list[str] = field(default_factory=list, metadata=flag(
         "benchmark JSONL files whose 13-grams are cut out (GPT-3's rule)", metavar="FILE", nargs="*"))
+    progress: bool = field(default=True, metadata=flag("no progress bars", name="--no-progress"))
 
     def links_path(self) -> Path:
-        # Underscore: Parquet tools (pyarrow datasets, Spark, the trainer) skip it as non-data.
-        return Path(self.output) / "_links" / "links.parquet"
+        return self.work_path() / "links" / "links.parquet"
 
     def fetch_dir(self) -> Path:
-        return Path(self.output) / "_fetch"
+        return self.work_path() / "fetch"
+
+    def work_path(self) -> Path:
+        return work_folder(self.output, self.work_dir)
 
     def reddit_api_config(self) -> RedditApiConfig:
         return RedditApiConfig(subreddits=self.subreddits, listings=self.listings, time_filter=self.time_filter,
@@ -129,18 +137,18 @@ def harvest_links(config: WebTextConfig) -> tuple[list[StepStats], list[str]]:
     api_stats: list[StepStats] = []
     inputs = expand_inputs(config.dumps) if config.dumps else []
     if config.subreddits:
-        api = harvest_api(config.reddit_api_config(), Path(config.output) / "_reddit_api")
+        api = harvest_api(config.reddit_api_config(), config.work_path() / "reddit_api")
         api_stats.append(api.stats)
         inputs.append(str(api.path))
     if not inputs:
-        raise ValueError("no submissions to harvest: give --dump and/or --subreddit")
+        raise UserError("no submissions to harvest: give --dump and/or --subreddit")
     rules = LinkRules(min_karma=config.min_karma, karma_mode=config.karma_mode,
                       drop_over_18=not config.keep_over_18, drop_wikipedia=not config.keep_wikipedia,
                       domain_blocklist=frozenset(d.lower() for d in config.blocked_domains))
     read_stats = StepStats("read_submissions")
     harvester = LinkHarvester(rules)
     subs = read_submissions(inputs, read_stats)
-    harvester.add(tqdm(subs, desc="submissions", unit="sub"))
+    harvester.add(progress(subs, enabled=config.progress, desc="submissions", unit="sub"))
     links = harvester.links()
     write_links(links, config.links_path())
     stats = api_stats + [read_stats, harvester.rule_stats, harvester.karma_stats]
@@ -197,8 +205,8 @@ def run(config: WebTextConfig) -> dict | None:
                "dedup", "dedup_preset", "decontaminate")
     fingerprint = {k: v for k, v in asdict(config).items() if k not in ignored}
     fingerprint["links_sha256"] = file_sha256(config.links_path())
-    work = out / "_work"
-    executor = LocalExecutor(config.workers)
+    work = config.work_path()
+    executor = LocalExecutor(config.workers, config.progress)
     parts = executor.map_stage(partial(map_pages, config), pages, work / "clean", desc="WARC files",
                                fingerprint=fingerprint)
     close_sandboxes()  # extraction children of an in-process run are not needed any more
@@ -210,14 +218,15 @@ def run(config: WebTextConfig) -> dict | None:
     manifest = publish(run_steps(read_documents(files), final.steps), out, "build_webtext",
                        submission_files + pages, asdict(config),
                        steps=lambda: link_stats + merge_stats(parts) + [s.stats for s in final.steps],
-                       extra={"links": str(config.links_path()), **final.report})
-    write_output_signatures(out)
+                       extra={"links": str(config.links_path()), **final.report},
+                       signatures=work / "output_signatures" / "signatures-00000.parquet",
+                       minhash=PRESETS[config.dedup_preset].minhash, show_progress=config.progress)
     return manifest
 
 
 def parse_args(argv: list[str] | None = None) -> WebTextConfig:
     d = WebTextConfig()
-    p = argparse.ArgumentParser(prog="python -m pipelines.build_webtext", description=__doc__,
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     # Not generated: the samples are the defaults only where no real source is named.
     p.add_argument("--dump", nargs="+", default=None, metavar="PATH|GLOB",
@@ -236,7 +245,8 @@ def parse_args(argv: list[str] | None = None) -> WebTextConfig:
 
 def main(argv: list[str] | None = None) -> None:
     config = parse_args(argv)
-    manifest = run(config)
+    with user_errors(PROG):
+        manifest = run(config)
     if manifest is None:
         print(f"links: {config.links_path()}")
     else:

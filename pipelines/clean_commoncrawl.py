@@ -22,6 +22,7 @@ from pathlib import Path
 
 from corpus.cli_flags import add_config_flags, config_from_flags, flag
 from corpus.dedup.near_duplicates import PRESETS
+from corpus.errors import UserError
 from corpus.executor import LocalExecutor, merge_stats, part_key
 from corpus.extract.extractor import Extractor
 from corpus.extract.sandbox import close_sandboxes
@@ -36,10 +37,11 @@ from corpus.steps import StepStats, run_steps
 from corpus.writers.publish import print_summary, publish
 from corpus.writers.shard_writer import file_sha256
 from pipelines.cleaning import CleaningConfig, text_filters
-from pipelines.cli import default_workers, setup_logging
-from pipelines.global_stage import GlobalConfig, global_steps, write_output_signatures
+from pipelines.cli import default_workers, setup_logging, user_errors, work_folder
+from pipelines.global_stage import GlobalConfig, global_steps
 
 log = logging.getLogger("clean_commoncrawl")
+PROG = "python -m pipelines.clean_commoncrawl"
 SOURCE = "commoncrawl"
 
 
@@ -50,7 +52,10 @@ class CleanConfig:
     inputs: list[str] = field(default_factory=lambda: ["data/samples/cc_sample*.warc.gz"], metadata=flag(
         "WARC/WET files, globs, http(s)/s3 URLs or warc.paths.gz listings", name="--input", metavar="PATH|GLOB"))
     base_url: str = field(default=COMMONCRAWL_BASE_URL, metadata=flag("prefix for the paths of a listing"))
-    output: str = field(default="data/shards/commoncrawl", metadata=flag("output folder"))
+    output: str = field(default="data/shards/commoncrawl", metadata=flag("output folder: the dataset"))
+    work_dir: str | None = field(default=None, metadata=flag(
+        "work folder: parts, raw text, the classifier, signatures "
+        "(default: <output's parent>/_work/<output's name>)", metavar="DIR"))
     workers: int = field(default_factory=default_workers, metadata=flag("processes", minimum=1))
     split_mb: int = field(default=256, metadata=flag(
         "read local .warc.gz files larger than this as ranges, in parallel (0: never)", minimum=0))
@@ -75,6 +80,10 @@ class CleanConfig:
     decontaminate: list[str] = field(default_factory=list, metadata=flag(
         "benchmark JSONL files whose 13-grams are cut out (GPT-3's rule)", metavar="FILE", nargs="*"))
     dedup: bool = field(default=True, metadata=flag("skip exact and fuzzy de-duplication", name="--no-dedup"))
+    progress: bool = field(default=True, metadata=flag("no progress bars", name="--no-progress"))
+
+    def work_path(self) -> Path:
+        return work_folder(self.output, self.work_dir)
 
 
 def map_warc(config: CleanConfig, work: Path, path: str):
@@ -103,14 +112,17 @@ def _map_parameters(config: CleanConfig) -> dict:
 
 
 def run(config: CleanConfig) -> dict:
+    for name, path in (("--quality-model", config.quality_model), ("--url-blocklist", config.url_blocklist)):
+        if path and not Path(path).is_file():
+            raise UserError(f"{name} {path}: no such file")
     inputs = expand_inputs(config.inputs, config.base_url)
     out = Path(config.output)
-    work = out / "_work"
+    work = config.work_path()
     tasks = split_inputs(inputs, config.split_mb << 20)
     log.info("cleaning %d WARC file(s) (%d tasks) with %d worker(s) into %s",
              len(inputs), len(tasks), config.workers, out)
 
-    executor = LocalExecutor(config.workers)
+    executor = LocalExecutor(config.workers, config.progress)
 
     # 1. Extract and filter every input.
     parts = executor.map_stage(partial(map_warc, config, work), tasks, work / "clean", desc="WARC files",
@@ -139,13 +151,14 @@ def run(config: CleanConfig) -> dict:
     manifest = publish(
         run_steps(read_documents(files), final.steps), out, "clean_commoncrawl", inputs, asdict(config),
         steps=lambda: [s for stage in stages for s in stage] + [s.stats for s in final.steps],
-        extra={"quality_model": str(model) if model else None, **final.report})
-    write_output_signatures(out)
+        extra={"quality_model": str(model) if model else None, **final.report},
+        signatures=work / "output_signatures" / "signatures-00000.parquet",
+        minhash=PRESETS[config.dedup_preset].minhash, show_progress=config.progress)
     return manifest
 
 
 def parse_args(argv: list[str] | None = None) -> CleanConfig:
-    p = argparse.ArgumentParser(prog="python -m pipelines.clean_commoncrawl", description=__doc__,
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     add_config_flags(p, CleanConfig)
     p.add_argument("-v", "--verbose", action="store_true")
@@ -156,7 +169,8 @@ def parse_args(argv: list[str] | None = None) -> CleanConfig:
 
 def main(argv: list[str] | None = None) -> None:
     config = parse_args(argv)
-    manifest = run(config)
+    with user_errors(PROG):
+        manifest = run(config)
     print_summary(manifest, Path(config.output))
 
 

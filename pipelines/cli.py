@@ -1,4 +1,5 @@
-"""Small helpers shared by the pipeline entry points: logging, worker counts, dates on the command line.
+"""Small helpers shared by the pipeline entry points: logging, worker counts, dates on the command line,
+the work folder, and user errors shown as one line.
 
 The flags themselves are generated from the config dataclasses (`corpus.cli_flags`).
 """
@@ -8,7 +9,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
+from pathlib import Path
+
+from corpus.errors import UserError
 
 
 def setup_logging(verbose: bool = False) -> None:
@@ -31,3 +38,26 @@ def unix_time(value: str) -> int:
         return int(datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=timezone.utc).timestamp())
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD) or unix time: {value!r}") from None
+
+
+def work_folder(output: str | Path, work_dir: str | Path | None = None) -> Path:
+    """Where a run keeps its intermediate files: `work_dir`, or `<output's parent>/_work/<output's name>`.
+
+    Outside the dataset folder, so that readers of the output see only its shards; and under a `_`
+    folder, which anything looking for shards in the parent (the trainer's `--data data/shards`)
+    skips.
+    """
+    if work_dir:
+        return Path(work_dir)
+    out = Path(output).resolve()
+    return out.parent / "_work" / out.name
+
+
+@contextmanager
+def user_errors(prog: str) -> Iterator[None]:
+    """Show a `UserError` as one line, `PROG: error: MESSAGE`, and exit with status 2 (as argparse does)."""
+    try:
+        yield
+    except UserError as err:
+        print(f"{prog}: error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -23,11 +23,13 @@ from corpus.dedup.decontamination import (
     frequent_ngrams,
 )
 from corpus.dedup.exact import ExactDeduplicator, exact_duplicate_keepers
+from corpus.dedup.minhash import MinHashConfig
 from corpus.dedup.near_duplicates import PRESETS, FuzzyDedupResult, find_near_duplicates
-from corpus.dedup.signatures import SIGNATURES_DIR, reference_signature_files, write_signatures
+from corpus.dedup.signatures import reference_signature_files, signature_fingerprint, write_signatures
 from corpus.executor import Executor, part_key
 from corpus.readers.shards import shard_paths
 from corpus.steps import Step
+from corpus.writers.publish import published_signatures
 
 
 @dataclass
@@ -74,7 +76,7 @@ def near_duplicates(parts: Sequence[Path], config: GlobalConfig, work: Path, exe
     pairs = [(f, sig_dir / f"{part_key(_identity(f))}.parquet") for f in parts]
     executor.file_stage(partial(signatures_of, config.dedup_preset), pairs, desc="MinHash")
     references = [f for d in config.dedup_against if Path(d).exists() and shard_paths(d)
-                  for f in reference_signature_files(d, preset.minhash, work / "reference" / part_key(d))]
+                  for f in reference_signatures(d, preset.minhash, work)]
     return find_near_duplicates([dst for _, dst in pairs], preset, references)
 
 
@@ -83,6 +85,10 @@ def _identity(path: Path) -> str:
     return f"{path}:{st.st_size}:{st.st_mtime_ns}"
 
 
-def write_output_signatures(out: Path, preset: str = "fineweb") -> None:
-    """Signatures of a finished output, so that other runs can `--dedup-against` it cheaply."""
-    write_signatures(shard_paths(out), out / SIGNATURES_DIR / "signatures-00000.parquet", PRESETS[preset].minhash)
+def reference_signatures(reference: str, minhash: MinHashConfig, work: Path) -> list[Path]:
+    """A reference corpus's signatures: those its manifest points to when made with `minhash`,
+    else computed from its shards into this run's work folder (once)."""
+    published = published_signatures(reference)
+    if published is not None and signature_fingerprint(published) == minhash.fingerprint():
+        return [published]
+    return reference_signature_files(reference, minhash, work / "reference" / part_key(reference))

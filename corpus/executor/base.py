@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
+from corpus.progress import progress
 from corpus.records import Document
 from corpus.steps import StepStats
 from corpus.writers.atomic import atomic_write_json
@@ -47,14 +46,14 @@ def part_key(input_path: str) -> str:
     return f"{stem}-{digest}"
 
 
-def process_input(task: MapTask, input_path: str, parts_dir: Path, progress: bool = False) -> PartResult:
+def process_input(task: MapTask, input_path: str, parts_dir: Path, show_progress: bool = False) -> PartResult:
     """Run `task` over one input and write its documents as a part, then mark it done."""
     key = part_key(input_path)
     part_dir = parts_dir / key
     shutil.rmtree(part_dir, ignore_errors=True)  # leftovers of a killed attempt
     docs, stats = task(input_path)
-    if progress:
-        docs = tqdm(docs, desc=Path(input_path).name, unit="doc", leave=False)
+    if show_progress:
+        docs = progress(docs, desc=Path(input_path).name, unit="doc", leave=False)
     with ShardWriter(part_dir, prefix="part") as writer:
         writer.write_all(docs)
     files = writer.files
@@ -104,6 +103,7 @@ class Executor(ABC):
     """Runs map stages; see the package docstring."""
 
     workers: int = 1
+    show_progress: bool = True
 
     @abstractmethod
     def map_stage(self, task: MapTask, inputs: Sequence[str], work_dir: Path, desc: str = "inputs",

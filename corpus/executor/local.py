@@ -8,8 +8,6 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from corpus.executor.base import (
     Executor,
     MapTask,
@@ -18,6 +16,7 @@ from corpus.executor.base import (
     load_done,
     process_input,
 )
+from corpus.progress import progress
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +24,11 @@ log = logging.getLogger(__name__)
 class LocalExecutor(Executor):
     """`workers` processes; with one worker (or one input) everything runs in this process."""
 
-    def __init__(self, workers: int = 1) -> None:
+    def __init__(self, workers: int = 1, show_progress: bool = True) -> None:
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
         self.workers = workers
+        self.show_progress = show_progress
 
     def map_stage(self, task: MapTask, inputs: Sequence[str], work_dir: Path, desc: str = "inputs",
                   fingerprint: dict[str, Any] | None = None) -> list[PartResult]:
@@ -45,12 +45,12 @@ class LocalExecutor(Executor):
             log.info("resuming: %d of %d inputs already done", len(results), len(inputs))
         if self.workers <= 1 or len(todo) <= 1:
             # In-process: a progress bar per document, and tracebacks that point at the real line.
-            for path in tqdm(todo, desc=desc, unit="file", disable=len(todo) <= 1):
-                results[path] = process_input(task, path, parts_dir, progress=True)
+            for path in self._bar(todo, desc, len(todo) > 1):
+                results[path] = process_input(task, path, parts_dir, show_progress=self.show_progress)
         else:
             with ProcessPoolExecutor(max_workers=self.workers) as pool:
                 futures = {pool.submit(process_input, task, path, parts_dir): path for path in todo}
-                for fut in tqdm(as_completed(futures), total=len(futures), desc=desc, unit="file"):
+                for fut in self._bar(as_completed(futures), desc, True, total=len(futures)):
                     results[futures[fut]] = fut.result()
         return [results[path] for path in inputs]
 
@@ -58,10 +58,13 @@ class LocalExecutor(Executor):
                    desc: str = "files") -> None:
         todo = [(s, d) for s, d in pairs if not Path(d).exists()]
         if self.workers <= 1 or len(todo) <= 1:
-            for src, dst in tqdm(todo, desc=desc, unit="file", disable=len(todo) <= 1):
+            for src, dst in self._bar(todo, desc, len(todo) > 1):
                 fn(src, dst)
             return
         with ProcessPoolExecutor(max_workers=self.workers) as pool:
             futures = [pool.submit(fn, s, d) for s, d in todo]
-            for fut in tqdm(as_completed(futures), total=len(futures), desc=desc, unit="file"):
+            for fut in self._bar(as_completed(futures), desc, True, total=len(futures)):
                 fut.result()
+
+    def _bar(self, items, desc: str, show: bool, **kwargs: Any):
+        return progress(items, enabled=self.show_progress and show, desc=desc, unit="file", **kwargs)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import html
-import math
 import random
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
+import numpy as np
 
 from corpus.readers.shards import iter_batches
 from corpus.steps import StepStats
@@ -92,28 +91,23 @@ def score_histograms_html(steps: Sequence[StepStats]) -> str:
     return "".join(parts) or "<p>No scores recorded.</p>"
 
 
-def histogram_svg(values: Sequence[float], bins: int = 30, log_x: bool = False,
-                  width: int = 600, height: int = 160, label: str = "") -> str:
-    """A small SVG histogram; `log_x` bins on log10 for heavy-tailed values like lengths."""
-    vals = [math.log10(v) if log_x else v for v in values if v is not None and (v > 0 or not log_x)]
-    if not vals:
-        return "<p>(no values)</p>"
-    lo, hi = min(vals), max(vals)
-    span = (hi - lo) or 1.0
-    counts = [0] * bins
-    for v in vals:
-        counts[min(int((v - lo) / span * bins), bins - 1)] += 1
-    peak = max(counts)
-    bw = width / bins
-    bars = "".join(
-        f'<rect x="{i * bw:.1f}" y="{height - 20 - c / peak * (height - 30):.1f}" width="{bw - 1:.1f}" '
-        f'height="{c / peak * (height - 30):.1f}" fill="#4a7fb5"><title>{c}</title></rect>'
-        for i, c in enumerate(counts))
-    fmt = (lambda x: f"{10 ** x:,.0f}") if log_x else (lambda x: f"{x:.2f}")
-    axis = (f'<text x="0" y="{height - 4}" font-size="11">{fmt(lo)}</text>'
-            f'<text x="{width}" y="{height - 4}" font-size="11" text-anchor="end">{fmt(hi)}</text>'
-            f'<text x="{width / 2}" y="{height - 4}" font-size="11" text-anchor="middle">{html.escape(label)}</text>')
-    return f'<svg width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">{bars}{axis}</svg>'
+LENGTH_BINS = 30
+LENGTH_MAX_LOG10 = 6.0  # bins span 1 .. 1,000,000 words on a log scale; longer documents go in the last
+
+
+def length_histogram(shard_files: Sequence[Path]) -> tuple[list[int], int]:
+    """Counts of `n_words` in fixed log-scale bins, and the number of rows.
+
+    Streamed one row group at a time into fixed bins: memory does not grow with the corpus.
+    """
+    counts = np.zeros(LENGTH_BINS, dtype=np.int64)
+    total = 0
+    for batch in iter_batches(shard_files, columns=["n_words"]):
+        n = batch.column("n_words").to_numpy(zero_copy_only=False).astype(np.float64)
+        idx = (np.log10(np.maximum(n, 1)) / LENGTH_MAX_LOG10 * LENGTH_BINS).astype(np.int64)
+        counts += np.bincount(np.clip(idx, 0, LENGTH_BINS - 1), minlength=LENGTH_BINS)
+        total += len(n)
+    return counts.tolist(), total
 
 
 def fuzzy_dedup_html(summary: dict[str, Any] | None) -> str:
@@ -135,10 +129,9 @@ def fuzzy_dedup_html(summary: dict[str, Any] | None) -> str:
 def write_report(out_dir: Path, manifest: dict[str, Any], steps: Sequence[StepStats],
                  shard_files: Sequence[Path], n_samples: int = 5, seed: int = 0) -> Path:
     """Write `report.html`: funnel, drop reasons with examples, histograms, sampled kept documents."""
-    # Only the small `n_words` column is read whole; the text of the sampled rows is streamed
-    # past, one row group at a time, so the report costs no memory however large the run.
-    n_words = [v for p in shard_files for v in pq.read_table(p, columns=["n_words"]).column("n_words").to_pylist()]
-    total = len(n_words)
+    # Lengths go into fixed bins and the sampled rows' text is picked as the row groups stream
+    # past: memory does not grow with the run.
+    length_bins, total = length_histogram(shard_files)
     wanted = set(random.Random(seed).sample(range(total), min(n_samples, total)))
     picks, row = [], 0
     for batch in iter_batches(shard_files, columns=["url", "text"]):
@@ -153,7 +146,7 @@ def write_report(out_dir: Path, manifest: dict[str, Any], steps: Sequence[StepSt
 <p>Run {html.escape(manifest["created"])} over {len(manifest["inputs"])} input(s);
 {len(manifest["files"])} shard(s). Full counters in <code>manifest.json</code>.</p>
 <h2>Funnel</h2>{funnel_html(manifest["steps"])}
-<h2>Words per kept document</h2>{histogram_svg(n_words, log_x=True, label="words (log scale)")}
+<h2>Words per kept document</h2>{binned_svg(length_bins, 0, LENGTH_MAX_LOG10, label="log10(words)")}
 <h2>Scores of every document scored</h2>{score_histograms_html(steps)}
 <h2>Near-duplicates</h2>{fuzzy_dedup_html(manifest.get("fuzzy_dedup"))}
 <h2>Dropped documents, by step and reason</h2>{examples_html(steps)}

@@ -181,7 +181,7 @@ def test_build_webtext_harvests_links_from_the_api(credentials, tmp_path):
         assert build_webtext.run(cfg) is None
     # The same links as the dump path gives for the same submissions.
     expected = LinkHarvester(LinkRules())
-    expected.add(read_submissions([str(p) for p in (tmp_path / "out" / "_reddit_api").rglob("*.jsonl")]))
+    expected.add(read_submissions([str(p) for p in (cfg.work_path() / "reddit_api").rglob("*.jsonl")]))
     got = pq.read_table(cfg.links_path()).to_pylist()
     assert [r["url"] for r in got] == [link.url for link in expected.links()] and len(got) > 10
     stats = json.loads(cfg.links_path().with_name("links_stats.json").read_text())

@@ -1,12 +1,14 @@
 """Both pipelines end to end on small inputs built by the fixtures."""
 
 import json
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
 from corpus.readers.shards import shard_paths
 from corpus.schema import SCHEMA
+from corpus.writers.publish import published_signatures
 from pipelines import build_webtext, clean_commoncrawl
 from pipelines.cleaning import CleaningConfig
 
@@ -20,7 +22,7 @@ def assert_manifest_adds_up(out):
         assert step["in"] == step["out"] + sum(step["dropped"].values()), step
     files = shard_paths(out)
     assert manifest["rows"] == sum(pq.ParquetFile(f).metadata.num_rows for f in files) > 0
-    assert [f["path"] for f in manifest["files"]] == [f.name for f in files]
+    assert [f["path"] for f in manifest["files"]] == [str(f.relative_to(out)) for f in files]
     assert (out / "report.html").read_text().count("<tr>") >= len(manifest["steps"])
     for f in files:
         assert pq.read_schema(f).equals(SCHEMA)
@@ -52,7 +54,7 @@ def webtext_config(make_dump, make_warc, make_article, make_prose, tmp_path):
 
 def test_build_webtext_end_to_end(webtext_config):
     manifest = build_webtext.run(webtext_config)
-    out = webtext_config.links_path().parents[1]
+    out = Path(webtext_config.output)
     assert_manifest_adds_up(out)
     steps = {s["name"]: s for s in manifest["steps"]}
     assert steps["read_submissions"]["dropped"] == {"bad_json": 1}
@@ -68,6 +70,45 @@ def test_build_webtext_end_to_end(webtext_config):
     assert all(r["source"] == "webtext" and r["lang"] == "en" and r["subreddit"] == "news" for r in rows)
 
 
+def test_every_parquet_reader_sees_exactly_the_published_rows(webtext_config, tmp_path, monkeypatch):
+    """The output holds the shards and nothing else in Parquet: work files live outside it."""
+    import duckdb
+    import pandas as pd
+    import pyarrow.dataset as pads
+
+    manifest = build_webtext.run(webtext_config)
+    out = Path(webtext_config.output)
+    rows, ids = manifest["rows"], {r["id"] for r in pq.read_table(shard_paths(out)).to_pylist()}
+    assert rows > 0 and len(ids) == rows
+    assert not webtext_config.work_path().is_relative_to(out)
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "data", "manifest.json", "report.html"]
+    glob = str(out / "**" / "*.parquet")
+    assert duckdb.sql(f"SELECT count(*), count(DISTINCT id) FROM read_parquet('{glob}')").fetchall() == [(rows, rows)]
+    assert pads.dataset(out / "data", format="parquet").count_rows() == rows
+    assert len(pd.read_parquet(out / "data")) == rows
+    # Hugging Face datasets, offline, from the card's configs and from the folder of Parquet files.
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    import datasets
+
+    for ds in (datasets.load_dataset(str(out), cache_dir=str(tmp_path / "hf")),
+               datasets.load_dataset("parquet", data_dir=str(out / "data"), cache_dir=str(tmp_path / "hf2"))):
+        assert ds["train"].num_rows == rows and set(ds["train"]["id"]) == ids
+
+
+def test_dataset_card_describes_the_run(webtext_config):
+    import yaml
+
+    manifest = build_webtext.run(webtext_config)
+    card = (Path(webtext_config.output) / "README.md").read_text(encoding="utf-8")
+    header = yaml.safe_load(card.split("---")[1])
+    assert header["configs"][0]["data_files"][0]["path"] == "data/part-*.parquet"
+    assert [f["name"] for f in header["dataset_info"]["features"]] == SCHEMA.names
+    assert header["dataset_info"]["splits"][0]["num_examples"] == manifest["rows"]
+    assert "| join_links |" in card and "not_a_harvested_link 3" in card
+    assert "no benchmark files were given" in card
+
+
 def test_build_webtext_rerun_gives_the_same_shards(webtext_config):
     first = build_webtext.run(webtext_config)
     second = build_webtext.run(webtext_config)
@@ -78,7 +119,7 @@ def test_links_only_stops_after_the_links_table(webtext_config):
     webtext_config.links_only = True
     assert build_webtext.run(webtext_config) is None
     assert pq.read_table(webtext_config.links_path()).num_rows == 8
-    assert not (webtext_config.links_path().parents[1] / "manifest.json").exists()
+    assert not (Path(webtext_config.output) / "manifest.json").exists()
 
 
 def test_clean_commoncrawl_end_to_end(make_warc, make_article, make_prose, tmp_path):
@@ -116,7 +157,7 @@ def test_gpt3_recipe_classifier_reference_dedup_and_decontamination(webtext_conf
                                                                    make_prose, tmp_path):
     build_webtext.run(webtext_config)
     webtext = tmp_path / "webtext"
-    assert (webtext / "_signatures").is_dir()
+    assert published_signatures(webtext).is_file()  # in the work folder; the manifest says where
     benchmark_text = ("the quick committee of volunteers measured the length of the old harbour wall twice "
                       "before the storm arrived in the valley last winter")
     pages = [(f"https://cc{i}.example/a", make_article(f"T{i}", make_prose(100 + i)), "text/html", "200 OK")
@@ -136,7 +177,8 @@ def test_gpt3_recipe_classifier_reference_dedup_and_decontamination(webtext_conf
     out = tmp_path / "cc"
     assert_manifest_adds_up(out)
     steps = {s["name"]: s for s in manifest["steps"]}
-    assert manifest["quality_model"] and (out / "_work" / "quality" / "quality.card.json").exists()
+    assert manifest["quality_model"] and (config.work_path() / "quality" / "quality.card.json").exists()
+    assert not (config.work_path() / "reference").exists()  # WebText's published signatures were used
     assert steps["quality"]["in"] == steps["quality"]["out"] == 10  # score mode keeps everything
     assert steps["fuzzy_dedup"]["dropped"] == {"near_duplicate_of_reference": 1}
     assert steps["decontaminate"]["counts"]["ngrams_cut"] >= 1

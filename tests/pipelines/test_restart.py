@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+from pipelines.cli import work_folder
+
 SENTENCES = [
     "The committee reviewed the proposal for the new library on {i} occasions last spring.",
     "Residents of ward {i} asked whether the reading rooms would stay open in the evenings.",
@@ -40,7 +42,7 @@ def run_pipeline(inputs, out, wait_for_done=None):
         return
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     deadline = time.time() + 120
-    while len(list((out / "_work" / "clean" / "parts").glob("*.done.json"))) < wait_for_done:
+    while len(list((work_folder(out) / "clean" / "parts").glob("*.done.json"))) < wait_for_done:
         assert proc.poll() is None and time.time() < deadline, "the run ended before it could be killed"
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
