@@ -12,6 +12,7 @@ from corpus.fetch import FetchConfig
 from corpus.readers.shards import shard_paths
 from pipelines import build_webtext
 from pipelines.cleaning import CleaningConfig
+from pipelines.cli import work_folder
 from tests.helpers.localserver import LocalServer
 
 
@@ -70,7 +71,7 @@ def test_links_only_yields_exactly_the_links_the_rules_say(make_dump, tmp_path, 
     out = tmp_path / "out"
     build_webtext.main(["--dump", str(dump), "--links-only", "--output", str(out)])
     assert "links:" in capsys.readouterr().out
-    rows = pq.read_table(out / "_links" / "links.parquet").to_pylist()
+    rows = pq.read_table(work_folder(out) / "links" / "links.parquet").to_pylist()
     assert {r["url"]: r["karma"] for r in rows} == expected_links(lines) == {
         "https://example.com/story?id=4": 12, "https://blog.example.org/post": 3,
         "https://fine.example.co.uk/a?b=1": 4}
@@ -143,7 +144,7 @@ def test_fetch_then_extract_into_shards(make_dump, make_article, tmp_path):
     assert sorted(by_url) == sorted([f"{base}/story/{i}" for i in range(6)] + [f"{base}/story/7"])
     assert by_url[f"{base}/story/7"]["karma"] == 30 and by_url[f"{base}/story/7"]["reddit_id"] == "moved"
     assert by_url[f"{base}/story/2"]["karma"] == 12 and by_url[f"{base}/story/2"]["warc_file"].endswith(".warc.gz")
-    assert list((out / "_fetch").glob("*.warc.gz")) and "/members/8" not in hits
+    assert list((work_folder(out) / "fetch").glob("*.warc.gz")) and "/members/8" not in hits
     # A rerun fetches nothing again (only robots.txt is read anew) and writes the same shards.
     assert [h for h in hits[requests_after_first_run:] if h != "/robots.txt"] == []
     assert [f["sha256"] for f in again["files"]] == [f["sha256"] for f in manifest["files"]]
