@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 
-.PHONY: install demo test samples clean
+.PHONY: install demo test lint samples clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,11 @@ demo: install
 	@echo "shards:     data/shards/webtext  data/shards/commoncrawl  (manifest.json, report.html in each)"
 	@echo "checkpoint: data/checkpoints"
 
-test: install
+test: install lint
 	$(PY) -m pytest
+
+lint: install
+	$(PY) -m ruff check corpus pipelines model tests bench data
 
 samples: install
 	$(PY) data/samples/generate.py --out data/samples
