@@ -22,7 +22,7 @@ install: $(VENV)/.installed
 demo: install
 	$(PY) -m pipelines.build_webtext
 	$(PY) -m pipelines.clean_commoncrawl
-	$(PY) -m model.train --data data/shards --out data/checkpoints
+	$(PY) -m model.train --data data/shards --out data/checkpoints --overwrite
 	$(PY) -m model.sample --checkpoint data/checkpoints --num-samples 3 --max-new-tokens 60
 	@echo
 	@echo "shards:     data/shards/webtext  data/shards/commoncrawl  (manifest.json, report.html in each)"

@@ -18,6 +18,7 @@ Modules, one concern each:
 - `model.checkpoint`  safetensors + JSON checkpoints in step folders, `latest`, keep-last-k; no pickle
 - `model.metrics`     metrics.jsonl, TensorBoard, the loss-curve PNG
 - `model.estimate`    memory and FLOPs estimates (`--dry-run`, MFU)
+- `model.cli`         checked numbers, defaults in --help, one-line errors (exit 2), terminal or log progress
 - `model.train`       `python -m model.train --data data/shards`
 - `model.sample`      `python -m model.sample --checkpoint data/checkpoints`
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import torch  # noqa: E402
 
 from model.checkpoint import load_model, resolve_checkpoint  # noqa: E402
+from model.cli import DefaultsHelpFormatter, Parser, number, run_cli  # noqa: E402
 from model.generate import generate  # noqa: E402
 from model.tokenizer import TOKENIZER_FILE, eot_id, load_tokenizer  # noqa: E402
 
@@ -43,25 +45,34 @@ class SampleConfig:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface: numbers are range-checked (one-line error, exit code 2), and every
+    flag's `--help` entry shows its default."""
     d = SampleConfig()
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="python -m model.sample",
         description="Sample text from a model.train checkpoint.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
     )
     p.add_argument("--checkpoint", default=d.checkpoint,
                    help="a training --out folder (its latest checkpoint) or one ckpt-NNNNNN folder")
-    p.add_argument("--prompt", default=d.prompt, help="text to continue (empty: start a new document)")
-    p.add_argument("--max-new-tokens", type=int, default=d.max_new_tokens)
-    p.add_argument("--temperature", type=float, default=d.temperature, help="0 for greedy decoding")
-    p.add_argument("--top-k", type=int, default=d.top_k, help="sample among the k most likely tokens (0: all)")
-    p.add_argument("--top-p", type=float, default=d.top_p,
-                   help="nucleus sampling: the smallest set of tokens with this much probability (e.g. 0.9)")
-    p.add_argument("--num-samples", type=int, default=d.num_samples)
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--device", default=d.device)
-    p.add_argument("--no-kv-cache", dest="kv_cache", action="store_false",
-                   help="recompute the whole context for every token (slower; same tokens)")
+    p.add_argument("--prompt", default=d.prompt,
+                   help="text to continue (default: empty, i.e. start a new document)")
+    p.add_argument("--max-new-tokens", type=number(int, minimum=1), default=d.max_new_tokens,
+                   help="tokens generated per sample")
+    p.add_argument("--temperature", type=number(float, minimum=0), default=d.temperature,
+                   help="softmax temperature; 0 for greedy decoding")
+    p.add_argument("--top-k", type=number(int, minimum=0), default=d.top_k,
+                   help="sample among the k most likely tokens (0: all)")
+    p.add_argument("--top-p", type=number(float, above=0, maximum=1), default=d.top_p,
+                   help="nucleus sampling: the smallest set of tokens with this much probability, in (0, 1], "
+                        "e.g. 0.9")
+    p.add_argument("--num-samples", type=number(int, minimum=1), default=d.num_samples,
+                   help="independent continuations of the prompt")
+    p.add_argument("--seed", type=number(int, minimum=0), default=d.seed, help="seed of the sampling")
+    p.add_argument("--device", default=d.device, help="cpu, cuda, cuda:1, mps ...")
+    p.add_argument("--kv-cache", action=argparse.BooleanOptionalAction, default=d.kv_cache,
+                   help="keep a key/value cache while decoding; --no-kv-cache recomputes the whole context "
+                        "for every token (slower; same tokens)")
     p.add_argument("--stop-at-eot", action="store_true",
                    help="cut each sample at the first <|endoftext|> it generates")
     return p
@@ -80,8 +91,11 @@ def sample(cfg: SampleConfig) -> list[str]:
     ckpt = resolve_checkpoint(cfg.checkpoint)
     if ckpt is None:
         raise SystemExit(f"no checkpoint in {cfg.checkpoint}: train one with `python -m model.train`")
-    tok = load_tokenizer(find_tokenizer(ckpt))
-    model = load_model(ckpt, cfg.device)
+    try:
+        tok = load_tokenizer(find_tokenizer(ckpt))
+        model = load_model(ckpt, cfg.device)
+    except (FileNotFoundError, ValueError) as e:  # a folder without its tokenizer, or damaged files
+        raise SystemExit(f"--checkpoint {cfg.checkpoint}: {e}") from None
     model.eval()
     eot = eot_id(tok)
     # An empty prompt starts from <|endoftext|>, i.e. "the beginning of a new document".
@@ -117,4 +131,5 @@ def main(argv: list[str] | None = None) -> list[str]:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main, build_parser())
+    sys.exit(0)

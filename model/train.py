@@ -11,10 +11,13 @@ What it does, in order: find the sources; train a byte-level BPE on the train sp
 `--out/tokenizer.json` unless one is there; build the model from a preset; stream packed token
 blocks (background workers tokenize); AdamW with warmup + cosine, gradient accumulation to the token
 batch; log to `--out/metrics.jsonl` (and TensorBoard); evaluate on held-out documents; write a
-checkpoint folder every `--save-interval` steps and at the end; plot the loss; print a summary.
+checkpoint folder every `--save-interval` steps, every `--save-every-minutes` (30) and at the end; plot
+the loss; print a summary.
 
 Ctrl-C (or SIGTERM) stops after the current step and saves a checkpoint that `--resume` continues
-exactly, data position included. A second Ctrl-C aborts at once.
+exactly, data position included. A second Ctrl-C aborts at once. A fresh run (no `--resume`) refuses an
+`--out` that already holds checkpoints unless told `--overwrite`, so another run's are never lost by
+accident.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import random
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from itertools import islice
 from pathlib import Path
@@ -55,6 +58,7 @@ from model.checkpoint import (  # noqa: E402
     resolve_checkpoint,
     save_step_checkpoint,
 )
+from model.cli import DefaultsHelpFormatter, Parser, is_terminal, number, run_cli  # noqa: E402
 from model.config import PRESET_TRAINING, PRESETS, GPTConfig, preset  # noqa: E402
 from model.data import LoaderConfig, iter_texts  # noqa: E402
 from model.distributed import (  # noqa: E402
@@ -89,6 +93,8 @@ RUN_DEFAULTS: dict[str, Any] = dict(
     preset="tiny", batch_size=16, max_steps=300, seed=1337, val_fraction=0.02, mix=None, data_streams=None,
     grad_accum_steps=None, lr=None, warmup_steps=None,
 )
+# The clock of `--save-every-minutes` (a module attribute, so a test can drive it).
+monotonic_clock: Callable[[], float] = time.monotonic
 
 
 @dataclass
@@ -104,6 +110,7 @@ class TrainConfig:
     val_fraction: float | None = None
     resume: str | None = None  # None: fresh; "latest": must resume; "auto": if possible; or a folder
     keep_last: int = 3
+    overwrite: bool = False  # a fresh run may replace the checkpoints already in `out`
     # Model (None keeps the preset's value).
     preset: str | None = None
     n_layer: int | None = None
@@ -136,6 +143,7 @@ class TrainConfig:
     eval_iters: int = 10
     log_interval: int = 10
     save_interval: int = 0  # 0: only at the end
+    save_every_minutes: float = 30.0  # also save when this much time passed since the last save; 0: off
     # Runtime.
     device: str = "auto"
     dtype: str = "auto"
@@ -148,13 +156,22 @@ class TrainConfig:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command-line interface; defaults come from `TrainConfig` and RUN_DEFAULTS."""
-    d = TrainConfig()
-    p = argparse.ArgumentParser(
+    """The command-line interface; defaults come from `TrainConfig` and RUN_DEFAULTS.
+
+    Flags whose fresh-run default is None in `TrainConfig` (those a resumed run takes from its
+    checkpoint, and those whose default depends on other settings) are left out of the namespace when
+    not given (`SUPPRESS`), and their help says the default in words. Every number is range-checked
+    here: a bad one is a one-line error with exit code 2, never a value written into a checkpoint.
+    """
+    d, r0 = TrainConfig(), RUN_DEFAULTS
+    p = Parser(
         prog="python -m model.train",
         description="Pretrain a GPT on Parquet text shards (streamed, tokenized on the fly).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
     )
+    at_least = {k: number(int, minimum=k) for k in (0, 1)}
+    non_negative = number(float, minimum=0)
+    fraction = number(float, minimum=0, below=1)
     io = p.add_argument_group("data and output")
     io.add_argument("--data", default=d.data,
                     help="folder searched recursively for *.parquet (with a `text` column), or one file")
@@ -164,70 +181,87 @@ def build_parser() -> argparse.ArgumentParser:
                          "(default: every shard under --data, in natural proportions)")
     io.add_argument("--out", default=d.out,
                     help="folder for tokenizer.json, ckpt-NNNNNN/ checkpoints, latest, metrics.jsonl, loss.png")
-    io.add_argument("--val-fraction", type=float, default=argparse.SUPPRESS,
-                    help="share of documents held out for validation, chosen by a hash of `id` (default 0.02)")
+    io.add_argument("--val-fraction", type=fraction, default=argparse.SUPPRESS,
+                    help="share of documents held out for validation, chosen by a hash of `id`, in [0, 1) "
+                         f"(default: {r0['val_fraction']})")
     io.add_argument("--resume", nargs="?", const="latest", default=argparse.SUPPRESS, metavar="auto|DIR",
                     help="continue training: bare --resume needs a checkpoint in --out (the latest); "
                          "--resume auto uses the latest if there is one, else starts fresh; "
                          "--resume DIR continues that ckpt-NNNNNN folder. The checkpoint's preset, batch, "
                          "schedule, seed, mixture and streams are used unless given again "
                          "(default: start fresh)")
-    io.add_argument("--keep-last", type=int, default=d.keep_last,
+    io.add_argument("--overwrite", action="store_true", default=d.overwrite,
+                    help="let a fresh run (no --resume) replace the checkpoints already in --out; without it "
+                         "such a run stops before doing anything")
+    io.add_argument("--keep-last", type=at_least[0], default=d.keep_last,
                     help="checkpoint folders to keep (0: all)")
     m = p.add_argument_group("model")
-    m.add_argument("--preset", default=argparse.SUPPRESS, choices=list(PRESETS), help="model size (default tiny)")
-    m.add_argument("--n-layer", type=int, default=argparse.SUPPRESS, help="override the preset's layer count")
-    m.add_argument("--n-head", type=int, default=argparse.SUPPRESS, help="override the preset's head count")
-    m.add_argument("--n-embd", type=int, default=argparse.SUPPRESS, help="override the preset's width")
-    m.add_argument("--block-size", type=int, default=argparse.SUPPRESS, help="override the preset's context length")
-    m.add_argument("--dropout", type=float, default=d.dropout, help="dropout probability (GPT-3 pretrained with 0)")
+    m.add_argument("--preset", default=argparse.SUPPRESS, choices=list(PRESETS),
+                   help=f"model size (default: {r0['preset']})")
+    for name, what in (("n-layer", "layer count"), ("n-head", "head count"), ("n-embd", "width"),
+                       ("block-size", "context length in tokens")):
+        m.add_argument(f"--{name}", type=at_least[1], default=argparse.SUPPRESS,
+                       help=f"override the preset's {what} (default: the preset's; on --resume, the checkpoint's)")
+    m.add_argument("--dropout", type=fraction, default=d.dropout,
+                   help="dropout probability, in [0, 1) (GPT-3 pretrained with 0)")
     m.add_argument("--sparse-attention", action="store_true",
                    help="GPT-3's alternating dense and locally banded attention layers")
-    m.add_argument("--local-window", type=int, default=argparse.SUPPRESS,
-                   help="band width in tokens of the sparse layers (default 256)")
-    m.add_argument("--vocab-size", type=int, default=argparse.SUPPRESS,
-                   help="BPE vocabulary size when a tokenizer is trained (default: 4096 for tiny, "
-                        "GPT-2's 50257 for the other presets)")
-    m.add_argument("--tokenizer-max-chars", type=int, default=d.tokenizer_max_chars,
+    m.add_argument("--local-window", type=at_least[1], default=argparse.SUPPRESS,
+                   help=f"band width in tokens of the sparse layers (default: {GPTConfig.local_window})")
+    m.add_argument("--vocab-size", type=number(int, minimum=258), default=argparse.SUPPRESS,
+                   help="BPE vocabulary size when a tokenizer is trained, at least 258 (256 bytes, "
+                        "<|endoftext|> and one merge) (default: 4096 for tiny, GPT-2's 50257 for the other "
+                        "presets)")
+    m.add_argument("--tokenizer-max-chars", type=at_least[1], default=d.tokenizer_max_chars,
                    help="characters of train text used to train the tokenizer")
     o = p.add_argument_group("optimisation")
-    o.add_argument("--batch-size", type=int, default=argparse.SUPPRESS,
-                   help="sequences per micro-batch per process (default 16)")
-    o.add_argument("--batch-tokens", type=int, default=argparse.SUPPRESS,
+    o.add_argument("--batch-size", type=at_least[1], default=argparse.SUPPRESS,
+                   help=f"sequences per micro-batch per process (default: {r0['batch_size']})")
+    o.add_argument("--batch-tokens", type=at_least[1], default=argparse.SUPPRESS,
                    help="tokens per optimizer step; gradient accumulation steps = this / "
-                        "(batch size x block size x processes)")
-    o.add_argument("--grad-accum-steps", type=int, default=argparse.SUPPRESS,
-                   help="micro-batches per optimizer step (instead of --batch-tokens; default 1)")
-    o.add_argument("--max-steps", type=int, default=argparse.SUPPRESS,
-                   help="optimizer steps; the cosine ends here (default 300)")
-    o.add_argument("--run-steps", type=int, default=argparse.SUPPRESS,
+                        "(batch size x block size x processes) (default: one micro-batch per process, "
+                        "no accumulation)")
+    o.add_argument("--grad-accum-steps", type=at_least[1], default=argparse.SUPPRESS,
+                   help="micro-batches per optimizer step, instead of --batch-tokens (default: 1)")
+    o.add_argument("--max-steps", type=at_least[1], default=argparse.SUPPRESS,
+                   help=f"optimizer steps; the cosine ends here (default: {r0['max_steps']})")
+    o.add_argument("--run-steps", type=at_least[1], default=argparse.SUPPRESS,
                    help="stop and save after this many steps of this run, keeping the --max-steps schedule "
-                        "(continue with --resume)")
-    o.add_argument("--lr", type=float, default=argparse.SUPPRESS, help="peak learning rate (default: the preset's)")
-    o.add_argument("--min-lr-ratio", type=float, default=d.min_lr_ratio, help="final lr as a fraction of the peak")
-    o.add_argument("--warmup-steps", type=int, default=argparse.SUPPRESS,
+                        "(continue with --resume) (default: run to --max-steps)")
+    o.add_argument("--lr", type=number(float, above=0), default=argparse.SUPPRESS,
+                   help="peak learning rate (default: the preset's)")
+    o.add_argument("--min-lr-ratio", type=number(float, minimum=0, maximum=1), default=d.min_lr_ratio,
+                   help="final lr as a fraction of the peak")
+    o.add_argument("--warmup-steps", type=at_least[0], default=argparse.SUPPRESS,
                    help="linear warmup steps (default: 10%% of --max-steps, at most 2000)")
-    o.add_argument("--weight-decay", type=float, default=d.weight_decay)
-    o.add_argument("--grad-clip", type=float, default=d.grad_clip, help="clip the global grad norm (0: off)")
-    o.add_argument("--seed", type=int, default=argparse.SUPPRESS, help="(default 1337)")
+    o.add_argument("--weight-decay", type=non_negative, default=d.weight_decay,
+                   help="AdamW weight decay of the weight matrices")
+    o.add_argument("--grad-clip", type=non_negative, default=d.grad_clip, help="clip the global grad norm (0: off)")
+    o.add_argument("--seed", type=number(int, minimum=0, maximum=2**32 - 1), default=argparse.SUPPRESS,
+                   help=f"seed of the weights, shuffles and mixture draws (default: {r0['seed']})")
     ld = p.add_argument_group("data loading")
-    ld.add_argument("--loader-workers", type=int, default=d.loader_workers,
+    ld.add_argument("--loader-workers", type=at_least[0], default=d.loader_workers,
                     help="background processes per rank that read and tokenize (0: in the training process); "
                          "does not change the data order")
-    ld.add_argument("--data-streams", type=int, default=argparse.SUPPRESS,
+    ld.add_argument("--data-streams", type=at_least[1], default=argparse.SUPPRESS,
                     help="disjoint document streams the train split is divided into, shared out over ranks "
                          "and workers; fixes the data order (default: processes x max(1, --loader-workers))")
-    r = p.add_argument_group("evaluation, logging, runtime")
-    r.add_argument("--eval-interval", type=int, default=d.eval_interval,
+    r = p.add_argument_group("evaluation, logging, saving, runtime")
+    r.add_argument("--eval-interval", type=at_least[0], default=d.eval_interval,
                    help="steps between validation runs (0: only at the end)")
-    r.add_argument("--eval-iters", type=int, default=d.eval_iters, help="validation batches per evaluation")
-    r.add_argument("--log-interval", type=int, default=d.log_interval, help="steps per metrics.jsonl record")
-    r.add_argument("--save-interval", type=int, default=d.save_interval,
-                   help="steps between checkpoints (0: only at the end)")
+    r.add_argument("--eval-iters", type=at_least[0], default=d.eval_iters,
+                   help="validation batches per evaluation (0: no validation)")
+    r.add_argument("--log-interval", type=at_least[1], default=d.log_interval,
+                   help="steps per metrics.jsonl record (and per progress line when stderr is not a terminal)")
+    r.add_argument("--save-interval", type=at_least[0], default=d.save_interval,
+                   help="steps between checkpoints (0: none by step count)")
+    r.add_argument("--save-every-minutes", type=non_negative, default=d.save_every_minutes,
+                   help="also save a checkpoint when this many minutes passed since the last one, so a crash "
+                        "loses little; it does not change the training result (0: off)")
     r.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:1, mps ...")
     r.add_argument("--dtype", default=d.dtype, choices=["auto", "float32", "bfloat16"],
                    help="auto: bfloat16 autocast on CUDA, float32 elsewhere")
-    r.add_argument("--threads", type=int, default=argparse.SUPPRESS,
+    r.add_argument("--threads", type=at_least[1], default=argparse.SUPPRESS,
                    help="torch CPU threads (default: the CPUs this process may use / processes per node)")
     r.add_argument("--compile", action="store_true",
                    help="torch.compile the model (no gain for the tiny model on CPU)")
@@ -237,7 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--plot", action=argparse.BooleanOptionalAction, default=d.plot,
                    help=f"write the loss curve to --out/{PLOT_FILE} at the end")
     r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=d.progress,
-                   help="progress bar with loss, tokens/s and ETA")
+                   help="show progress: a bar with loss, tokens/s and ETA on a terminal; when stderr is not a "
+                        "terminal (a log file), one plain line per --log-interval steps instead")
     r.add_argument("--dry-run", action="store_true",
                    help="print the parameter count and a memory estimate (meta device: nothing allocated) and exit")
     return p
@@ -351,15 +386,77 @@ def find_resume_checkpoint(resume: str | None, out: Path) -> Path | None:
     return ckpt
 
 
+def refuse_to_replace(out: Path, resumed: Path | None, overwrite: bool) -> None:
+    """Stop a run whose `out` holds checkpoints of another run: its first save would delete them
+    (maybe days of work). That is a fresh run, or one resumed from a checkpoint outside `out`;
+    `--overwrite` says it is intended, `--resume` continues them instead. (Resuming an older checkpoint
+    of `out` itself is a deliberate branch: the newer ones are replaced, as the log says.)"""
+    found = list_checkpoints(out)
+    if not found or overwrite:
+        return
+    if resumed is not None and resumed.resolve().parent == out.resolve():
+        return
+    names = ", ".join(p.name for _, p in found[-3:]) + (", ..." if len(found) > 3 else "")
+    run = "a fresh run" if resumed is None else f"a run resumed from {resumed}"
+    raise SystemExit(
+        f"{out} already holds {len(found)} checkpoint(s) of another run ({names}) and {run} would replace "
+        "them at its first save: continue them with --resume (or --resume auto), train into another --out, "
+        "or pass --overwrite to replace them"
+    )
+
+
+def model_config(cfg: TrainConfig, preset_name: str, vocab_size: int) -> GPTConfig:
+    """The preset's shape with the flags' overrides; an impossible shape is a one-line error."""
+    try:
+        return preset(
+            preset_name, vocab_size=vocab_size, n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd,
+            block_size=cfg.block_size, dropout=cfg.dropout, local_window=cfg.local_window,
+            attention_pattern="alternating" if cfg.sparse_attention else None,
+        )
+    except ValueError as e:
+        raise SystemExit(f"model shape: {e}") from None
+
+
+class SaveTimer:
+    """When `--save-every-minutes` have passed since the run started or last saved (0: never).
+
+    Only the decision of *when* to save depends on the clock; a save changes no training state (the
+    data position and RNG are read, not advanced), so a run with time-triggered saves computes exactly
+    what one without them does, and a run resumed from one of them continues it exactly.
+    """
+
+    def __init__(self, minutes: float, clock: Callable[[], float]) -> None:
+        self.interval = minutes * 60.0
+        self.clock = clock
+        self.last = clock() if self.interval > 0 else 0.0
+
+    def due(self) -> bool:
+        return self.interval > 0 and self.clock() - self.last >= self.interval
+
+    def restart(self) -> None:
+        if self.interval > 0:
+            self.last = self.clock()
+
+
+def progress_line(step: int, max_steps: int, loss: float, tokens_per_s: float, elapsed_s: float,
+                  steps_done: int) -> str:
+    """One plain progress line for a log file (where a redrawn bar would write a copy per update)."""
+    eta = (max_steps - step) * elapsed_s / steps_done if steps_done else 0.0
+    return (f"step {step}/{max_steps} ({100 * step / max_steps:.0f}%): loss {loss:.4f}, "
+            f"{tokens_per_s:,.0f} tokens/s, elapsed {_duration(elapsed_s)}, eta {_duration(eta)}")
+
+
+def _duration(seconds: float) -> str:
+    m, s = divmod(int(round(seconds)), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}"
+
+
 def dry_run(cfg: TrainConfig) -> dict[str, Any]:
     """Parameter count (of a model built on the meta device) and a memory estimate; allocates nothing."""
     name = cfg.preset or RUN_DEFAULTS["preset"]
     vocab = cfg.vocab_size or PRESETS[name]["vocab_size"]
-    model_cfg = preset(
-        name, vocab_size=vocab, n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd,
-        block_size=cfg.block_size, dropout=cfg.dropout, local_window=cfg.local_window,
-        attention_pattern="alternating" if cfg.sparse_attention else None,
-    )
+    model_cfg = model_config(cfg, name, vocab)
     with torch.device("meta"):  # shapes only: a 175B model "fits" in no memory at all
         model = GPT(model_cfg)
     n = model.num_params()
@@ -422,6 +519,7 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
     # --- what to resume, and the settings it fixes ---
     ckpt_dir = find_resume_checkpoint(cfg.resume, out)
     state = load_train_state(ckpt_dir) if ckpt_dir is not None else None
+    refuse_to_replace(out, ckpt_dir if state is not None else None, cfg.overwrite)
     saved = state.get("train_config", {}) if state is not None else {}
 
     def setting(key: str) -> Any:
@@ -476,11 +574,7 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
         raw_model = load_model(ckpt_dir, device)
         model_cfg: GPTConfig = raw_model.config
     else:
-        model_cfg = preset(
-            preset_name, vocab_size=tok.get_vocab_size(), n_layer=cfg.n_layer, n_head=cfg.n_head,
-            n_embd=cfg.n_embd, block_size=cfg.block_size, dropout=cfg.dropout, local_window=cfg.local_window,
-            attention_pattern="alternating" if cfg.sparse_attention else None,
-        )
+        model_cfg = model_config(cfg, preset_name, tok.get_vocab_size())
         raw_model = GPT(model_cfg).to(device)
     if model_cfg.attention_pattern != "dense" and model_cfg.local_window >= model_cfg.block_size:
         log(f"note: the band ({model_cfg.local_window} tokens) covers the whole context ({model_cfg.block_size}): "
@@ -551,11 +645,13 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
     use_tb = cfg.tensorboard if cfg.tensorboard is not None else tensorboard_available()
     tb = TensorBoardLog(out / TENSORBOARD_DIR if use_tb and env.is_main else None,
                         resume_step=step if state is not None else None)
-    # A fresh run replaces the checkpoints in --out; a resumed one those "after" its starting point.
-    replaced = [p for s, p in list_checkpoints(out) if state is None or s > step]
+    # A run resumed from an older checkpoint of --out replaces those "after" its starting point, another
+    # timeline now; any other run all of them, which it only gets here to do with --overwrite.
+    branch = state is not None and ckpt_dir.resolve().parent == out.resolve()
+    replaced = [p for s, p in list_checkpoints(out) if not branch or s > step]
     if replaced and env.is_main:
-        log(f"note: {len(replaced)} checkpoint folder(s) in {out} will be replaced at the first save "
-            "(use --resume to continue them)")
+        log(f"note: {len(replaced)} checkpoint folder(s) in {out} will be replaced at the first save"
+            + (f" (newer than the resumed step {step})" if branch else " (--overwrite)"))
     step_tokens_global = micro_tokens * accum
     log(
         f"model {preset_name}: {model_cfg.n_layer} layers x {model_cfg.n_embd}, {model_cfg.n_head} heads, "
@@ -590,6 +686,7 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
                 keep_last=cfg.keep_last, remove=replaced)
             replaced = []
         barrier(env)
+        save_timer.restart()
 
     start_step, start_tokens = step, tokens_seen
     first_loss: float | None = None
@@ -599,8 +696,13 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
     window_losses: list[float] = []
     window_tokens, window_time, train_time = 0, 0.0, 0.0
     batches = iter(loader)
-    bar = tqdm(total=max_steps, initial=step, disable=not (cfg.progress and env.is_main), unit="step",
-               dynamic_ncols=True)
+    # On a terminal the bar redraws in place; in a log file each redraw would be another copy of it, so
+    # there it is off and a plain line goes with each metrics record instead.
+    show_bar = cfg.progress and env.is_main and is_terminal()
+    progress_lines = cfg.progress and env.is_main and not show_bar
+    bar = tqdm(total=max_steps, initial=step, disable=not show_bar, unit="step", dynamic_ncols=True)
+    # Rank 0's clock decides time-triggered saves, and every rank learns it in the step's all-reduce.
+    save_timer = SaveTimer(cfg.save_every_minutes, monotonic_clock)
     model.train()
     try:
         with StopRequest() as stop:
@@ -621,9 +723,12 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
                         # Average over micro-batches so the gradient matches one large batch.
                         (loss / accum).backward()
                     loss_sum += loss.detach()
-                # One collective per step: the mean loss over ranks, and whether any rank was signalled
-                # (all ranks must leave the loop at the same step or the next collective would hang).
-                loss_total, stop_votes = all_reduce_sum(env, [loss_sum.item(), float(stop.requested)])
+                # One collective per step: the mean loss over ranks, whether any rank was signalled, and
+                # whether rank 0 says a time-triggered save is due (all ranks must leave the loop, and
+                # enter the checkpoint's collectives, at the same step, or the next collective would hang).
+                time_vote = float(env.is_main and save_timer.due())
+                loss_total, stop_votes, save_votes = all_reduce_sum(
+                    env, [loss_sum.item(), float(stop.requested), time_vote])
                 loss_value = loss_total / (accum * env.world_size)
                 stop_now = stop_votes > 0
                 grad_norm = (
@@ -676,8 +781,12 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
                     if metrics is not None:
                         metrics.write(record)
                     tb.write(step, record)
+                    if progress_lines:
+                        print(progress_line(step, max_steps, last_loss, record["tokens_per_s"], train_time,
+                                            step - start_step), flush=True)
                     window_losses, window_tokens, window_time = [], 0, 0.0
-                if cfg.save_interval > 0 and step % cfg.save_interval == 0 and not is_last:
+                by_steps = cfg.save_interval > 0 and step % cfg.save_interval == 0
+                if (by_steps or save_votes > 0) and not is_last:
                     checkpoint(val_loss)
                 if stop_now or (paused and step < max_steps):
                     status = "stopped by signal" if stop_now else "paused (--run-steps)"
@@ -752,5 +861,5 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    summary = main()
+    summary = run_cli(main, build_parser())
     sys.exit(0 if summary["status"] != "non-finite loss" else 1)

@@ -1,9 +1,10 @@
 """Checkpoints: exact weight round trip, tied weights stored once, no pickle, consistency checks, step
-folders with a `latest` pointer, keep-last-k, crash safety."""
+folders with a `latest` pointer, keep-last-k, crash safety (fsync before every rename)."""
 
 from __future__ import annotations
 
 import json
+import os
 import pickle
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 import torch
 from safetensors import safe_open
 
+import corpus.writers.atomic as atomic
 import model.checkpoint as ckpt_mod
 from model.checkpoint import (
     WEIGHTS_FILE,
@@ -157,3 +159,44 @@ def test_flat_layout_still_loads(tmp_path: Path) -> None:
     assert resolve_checkpoint(tmp_path) == tmp_path
     assert load_model(tmp_path).config == CFG
     assert resolve_checkpoint(tmp_path / "nothing") is None
+
+
+def test_every_file_and_folder_is_fsynced_before_its_rename(tmp_path: Path, monkeypatch) -> None:
+    """A power cut after a save must not leave a `latest` naming a folder whose files are still only in
+    the page cache: each file and the folder are fsynced before the folder's rename, the parent after it,
+    and `latest` is written (fsync, rename, fsync) only once the folder is in place."""
+    model, opt = trained_model()
+    tok = tmp_path / "tokenizer.json"
+    tok.write_text("{}")
+    out = tmp_path / "run"
+    events: list[tuple] = []
+    real_fsync, real_replace = atomic._fsync, os.replace
+
+    def fsync(path: Path) -> None:
+        events.append(("fsync", Path(path)))
+        real_fsync(path)
+
+    def replace(src, dst) -> None:
+        events.append(("rename", Path(src), Path(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(atomic, "_fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    final = save_step_checkpoint(out, model, {"step": 7}, opt, extra_files=[tok])
+
+    def index(event: tuple) -> int:
+        assert event in events, event
+        return events.index(event)
+
+    folder_rename = next(i for i, e in enumerate(events) if e[0] == "rename" and e[2] == final)
+    tmp = events[folder_rename][1]
+    files = sorted(p.relative_to(final) for p in final.rglob("*") if p.is_file())
+    assert {str(f) for f in files} >= {"config.json", "model.safetensors", "train_state.json", "optimizer.pt",
+                                       "tokenizer.json"}
+    for f in files:
+        assert index(("fsync", tmp / f)) < folder_rename, f
+    assert index(("fsync", tmp)) < folder_rename < events.index(("fsync", out), folder_rename)
+    latest_rename = next(i for i, e in enumerate(events) if e[0] == "rename" and e[2] == out / "latest")
+    assert folder_rename < latest_rename
+    assert events[latest_rename - 1] == ("fsync", events[latest_rename][1])
+    assert events[latest_rename + 1] == ("fsync", out)

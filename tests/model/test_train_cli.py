@@ -122,8 +122,9 @@ def test_resume_auto_with_keep_last(shard_dir: Path, tmp_path: Path, tokenizer) 
     # and are replaced at the first save.
     third = train_mod.main([*common, "--resume", str(out / "ckpt-000008"), "--max-steps", "9"])
     assert third["steps"] == 9 and [s for s, _ in list_checkpoints(out)] == [8, 9]
-    # A fresh run (no --resume) replaces the checkpoints it finds.
-    fresh = train_mod.main(["--data", str(shard_dir), "--out", str(out), "--max-steps", "3", *TINY])
+    # A fresh run (no --resume) replaces the checkpoints it finds only when told --overwrite
+    # (test_train_safety.py has the refusal).
+    fresh = train_mod.main(["--data", str(shard_dir), "--out", str(out), "--max-steps", "3", "--overwrite", *TINY])
     assert fresh["steps"] == 3 and [s for s, _ in list_checkpoints(out)] == [3]
 
 
@@ -141,18 +142,21 @@ def test_dry_run_gpt3_175b_allocates_nothing(capsys) -> None:
 
 
 def test_two_process_ddp_matches_one_process(shard_dir: Path, tmp_path: Path, tokenizer) -> None:
-    """torchrun with 2 gloo processes x 1 stream each == 1 process accumulating the 2 streams."""
+    """torchrun with 2 gloo processes x 1 stream each == 1 process accumulating the 2 streams. The DDP run
+    also saves by time after every step (--save-every-minutes of 6 ms): the ranks agree on when (else the
+    checkpoint's collectives would hang), and the saves change nothing."""
     common = ["--data", str(shard_dir), "--max-steps", "6", "--log-interval", "1", "--eval-interval", "3",
               "--data-streams", "2", "--batch-tokens", str(2 * 4 * 32), "--loader-workers", "1", *TINY]
     for name in ("ddp", "single"):
         save_tokenizer(tokenizer, tmp_path / name / "tokenizer.json")
     done = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "model.train",
-         *common, "--out", str(tmp_path / "ddp")],
+         *common, "--out", str(tmp_path / "ddp"), "--save-every-minutes", "0.0001", "--keep-last", "0"],
         capture_output=True, text=True, timeout=240, env={**os.environ, "OMP_NUM_THREADS": "1"},
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "1 accum x 2 process(es)" in done.stdout
+    assert [s for s, _ in list_checkpoints(tmp_path / "ddp")] == list(range(1, 7))
     single = train_mod.main([*common, "--out", str(tmp_path / "single")])
     assert single["grad_accum_steps"] == 2 and single["world_size"] == 1
     ddp, one = read_metrics(tmp_path / "ddp"), read_metrics(tmp_path / "single")
@@ -202,7 +206,7 @@ def test_cli_help_and_missing_data(tmp_path: Path, capsys) -> None:
     for flag in ("--data", "--preset", "--max-steps", "--out", "--batch-size", "--lr", "--seed",
                  "--vocab-size", "--eval-interval", "--resume", "--mix", "--keep-last", "--batch-tokens",
                  "--sparse-attention", "--local-window", "--loader-workers", "--data-streams", "--compile",
-                 "--tensorboard", "--dry-run"):
+                 "--tensorboard", "--dry-run", "--overwrite", "--save-every-minutes", "--no-progress"):
         assert flag in text
     (tmp_path / "empty").mkdir()
     with pytest.raises(SystemExit, match="no \\*.parquet shards"):
