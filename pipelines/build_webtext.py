@@ -163,7 +163,8 @@ def fetch_pages(config: WebTextConfig) -> tuple[StepStats, list[str]]:
     Returns the fetch step's counters (each link fetched, or dropped under its failure reason)
     and the finished WARC files.
     """
-    urls = [link.url for link in read_links(config.links_path()).values()]
+    # The URL as posted, not the canonical form: that is only the key the pages are joined by.
+    urls = [link.posted_url for link in read_links(config.links_path()).values()]
     report = fetch_links(urls, config.fetch_dir(), config.fetch_config)
     return report.stats, [str(p) for p in report.warc_files]
 

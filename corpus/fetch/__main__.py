@@ -16,11 +16,16 @@ from corpus.fetch.crawl import fetch_links
 
 
 def read_url_list(links: str | None, urls: str | None) -> list[str]:
-    """Links from a links Parquet table (its `url` column) or a text file, one URL a line."""
+    """Links from a links Parquet table or a text file, one URL a line.
+
+    From the table, each link's `posted_url` (its URL as posted): the canonical `url` is only a
+    key, and may name another page (`?amp` is not `?amp=`). A table older than that column gives `url`.
+    """
     if links:
         import pyarrow.parquet as pq
 
-        return pq.read_table(links, columns=["url"]).column("url").to_pylist()
+        column = "posted_url" if "posted_url" in pq.read_schema(links).names else "url"
+        return pq.read_table(links, columns=[column]).column(column).to_pylist()
     assert urls is not None
     return [line.strip() for line in Path(urls).read_text().splitlines() if line.strip() and not line.startswith("#")]
 

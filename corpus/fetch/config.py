@@ -6,20 +6,27 @@ from dataclasses import dataclass, field
 
 from corpus.cli_flags import FETCHING, flag
 
-DEFAULT_USER_AGENT = "webtext/0.1 (+https://github.com/webtext)"
+# The software's name and version, and nothing it cannot vouch for: the project has no website,
+# and the person to contact about a crawl is whoever runs it, whom only they can name. So the
+# default carries no contact, and `crawl` warns when it is sent to the open web (see
+# `default_agent_warning`): for a real crawl, pass `--user-agent "webtext/0.1 (+URL; EMAIL)"` with
+# your own page and address. Keep the `webtext` product token: robots.txt groups are matched by it.
+DEFAULT_USER_AGENT = "webtext/0.1"
 
 
 @dataclass
 class FetchConfig:
     """How the fetcher behaves towards the sites it visits and what it accepts from them."""
 
-    user_agent: str = field(default=DEFAULT_USER_AGENT, metadata=flag("User-Agent header", group=FETCHING))
+    user_agent: str = field(default=DEFAULT_USER_AGENT, metadata=flag(
+        "User-Agent header; for the open web add your contact: 'webtext/0.1 (+https://you.example/bot; you@example.org)'",
+        group=FETCHING))
     concurrency: int = field(default=64, metadata=flag("requests in flight", minimum=1, group=FETCHING))
     per_host: int = field(default=2, metadata=flag(  # a host is scheme://host:port
         "requests in flight per host", minimum=1, group=FETCHING))
     host_delay: float = field(default=1.0, metadata=flag(
         "seconds between request starts to one host", minimum=0, group=FETCHING))
-    max_crawl_delay: float = 30.0       # a robots.txt Crawl-delay is honoured up to this
+    max_crawl_delay: float = 30.0       # a robots.txt Crawl-delay (fractions too) is honoured up to this
     connect_timeout: float = field(default=10.0, metadata=flag("seconds to connect", minimum=0, group=FETCHING))
     read_timeout: float = field(default=30.0, metadata=flag(
         "longest silence while reading, seconds", minimum=0, group=FETCHING))

@@ -9,17 +9,19 @@ WARC file a killed run left open is finished first (see `corpus.fetch.state`).
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
 from tqdm import tqdm
 
-from corpus.fetch.config import FetchConfig
+from corpus.fetch.config import DEFAULT_USER_AGENT, FetchConfig
 from corpus.fetch.failures import Failure
 from corpus.fetch.fetcher import Page, PageFetcher
 from corpus.fetch.journal import Journal
@@ -32,6 +34,41 @@ from corpus.steps import StepStats
 log = logging.getLogger(__name__)
 
 ACCEPT = "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.1"
+# Names that never reach the open web (RFC 2606, RFC 6761, RFC 6762, RFC 8375).
+LOCAL_SUFFIXES = ("localhost", "test", "example", "invalid", "local", "internal", "home.arpa",
+                  "example.com", "example.net", "example.org")
+
+
+def is_local_host(host: str) -> bool:
+    """True for a host of no one else's: a reserved name (`*.test`, `localhost`) or a non-public address."""
+    host = host.lower().rstrip(".")
+    try:
+        return not ipaddress.ip_address(host.strip("[]").split("%", 1)[0]).is_global
+    except ValueError:
+        return any(host == s or host.endswith("." + s) for s in LOCAL_SUFFIXES)
+
+
+def default_agent_warning(urls: Iterable[str], user_agent: str) -> str | None:
+    """The warning for a crawl of other people's sites under the default User-Agent, or None.
+
+    The default names the software but no one to contact; a site owner who sees a crawl should
+    be able to reach whoever runs it.
+    """
+    if user_agent != DEFAULT_USER_AGENT:
+        return None
+    public = next((host for url in urls if (host := _hostname(url)) and not is_local_host(host)), None)
+    if public is None:
+        return None
+    return (f"fetching from public hosts (e.g. {public}) with the default User-Agent {DEFAULT_USER_AGENT!r}, "
+            f"which names no contact. Site owners should be able to reach whoever runs a crawl: pass "
+            f"--user-agent 'webtext/0.1 (+https://your.site/crawler; you@example.org)'.")
+
+
+def _hostname(url: str) -> str:
+    try:
+        return urlsplit(url.strip()).hostname or ""
+    except ValueError:
+        return ""
 
 
 @dataclass
@@ -59,12 +96,6 @@ def _session(config: FetchConfig, policy: AddressPolicy, resolver: AbstractResol
         headers={"User-Agent": config.user_agent, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"})
 
 
-def _refused_before_request(result: Page | Failure | None) -> bool:
-    """True if the link's first URL was refused without a request (so the host's turn is unused)."""
-    return (isinstance(result, Failure) and result.final_url is None
-            and result.reason in ("robots_disallowed", "private_address", "bad_url", "unsupported_scheme"))
-
-
 def _page_entry(page: Page, location) -> dict:
     ex = page.exchange
     return {"url": page.url, "final_url": page.final_url, "status": ex.status, "warc": location.warc,
@@ -85,6 +116,8 @@ async def crawl(urls: Sequence[str], out_dir: Path | str, config: FetchConfig,
         todo = todo[: max(0, config.limit)]
     if skipped:
         log.info("resuming: %d of %d links done by an earlier run", skipped, len(urls))
+    if warning := default_agent_warning(todo, config.user_agent):
+        log.warning(warning)
     policy = AddressPolicy.build(config.allow_private, config.trusted_networks)
     queue = HostQueue(interleave_hosts(todo), config.per_host, config.host_delay,
                       window=max(256, 8 * config.concurrency), probe_first=config.respect_robots)
@@ -100,7 +133,7 @@ async def crawl(urls: Sequence[str], out_dir: Path | str, config: FetchConfig,
                     queue.set_host_delay(host, min(crawl_delay, config.max_crawl_delay))
                 queue.mark_known(host)
 
-            fetcher = PageFetcher(session, config, policy, on_robots_rules=robots_known)
+            fetcher = PageFetcher(session, config, policy, on_robots_rules=robots_known, hosts=queue)
 
             def record(result: Page | Failure) -> None:
                 # Written in the event loop, one page at a time: the log line follows the WARC bytes.
@@ -118,15 +151,12 @@ async def crawl(urls: Sequence[str], out_dir: Path | str, config: FetchConfig,
                 bar.update(1)
 
             async def worker() -> None:
-                while (url := await queue.get()) is not None:
-                    result: Page | Failure | None = None
+                while (turn := await queue.get()) is not None:
                     try:
-                        result = await fetcher.fetch(url)
+                        result = await fetcher.fetch(turn.url, turn)  # releases the turns it holds
                     except Exception as err:  # a bug on one page must not stop the crawl or lose the URL
-                        log.exception("unexpected error fetching %s", url)
-                        result = Failure(url, "fetch_error", detail=f"{type(err).__name__}: {err}")
-                    finally:
-                        queue.release(url, sent_request=not _refused_before_request(result))
+                        log.exception("unexpected error fetching %s", turn.url)
+                        result = Failure(turn.url, "fetch_error", detail=f"{type(err).__name__}: {err}")
                     record(result)
 
             await asyncio.gather(*(worker() for _ in range(min(config.concurrency, max(1, len(todo))))))

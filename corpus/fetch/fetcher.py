@@ -1,8 +1,10 @@
 """Fetching one page: the SSRF guard, robots.txt, redirects followed by hand, retries, limits.
 
-Redirects are not left to aiohttp: each hop is checked like the first URL (address, scheme,
-robots.txt) before any request is sent to it. Bodies are streamed and cut off at the cap, and
-the content type is checked before the body is read at all.
+The link is requested as given, only made safe to send (`corpus.urls.request_url`), never in its
+canonical form: the server decides what its URL means. Redirects are not left to aiohttp: each hop
+is checked like the first URL (address, scheme, robots.txt of its host) and waits for its host's
+turn (per-host limit and delay) before any request is sent to it. Bodies are streamed and cut off
+at the cap, and the content type is checked before the body is read at all.
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ from datetime import datetime, timezone
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import aiohttp
+from yarl import URL
 
 from corpus.fetch.config import FetchConfig
 from corpus.fetch.failures import Failure
+from corpus.fetch.politeness import HostQueue, Turn
 from corpus.fetch.robots import ROBOTS_MAX_BYTES, RobotsAnswer, RobotsCache
 from corpus.fetch.safety import AddressPolicy, literal_refusal, private_address_error
 from corpus.retry import BackoffPolicy, GaveUp, Retry, retry_call_async
+from corpus.urls import request_url
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +107,22 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
 
 
+def redirect_target(url: str, location: str) -> str | None:
+    """Where a Location header leads from `url`, made safe to send; None if it cannot be read.
+
+    Header values arrive as latin-1 text; servers that put non-ASCII in a Location mean UTF-8
+    (as browsers read it), so the bytes are decoded as UTF-8 when they are valid UTF-8.
+    """
+    try:
+        location = location.strip().encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        location = location.strip()
+    try:
+        return request_url(urldefrag(urljoin(url, location))[0])
+    except ValueError:
+        return None
+
+
 def media_type(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
@@ -140,15 +161,18 @@ Acceptor = Callable[[str, aiohttp.ClientResponse], Failure | None]
 
 
 class PageFetcher:
-    """Fetches pages over one aiohttp session, under the SSRF guard and robots.txt."""
+    """Fetches pages over one aiohttp session, under the SSRF guard, robots.txt and, when `hosts`
+    is given, the per-host politeness of every request."""
 
     def __init__(self, session: aiohttp.ClientSession, config: FetchConfig, policy: AddressPolicy,
                  on_robots_rules: Callable[[str, float | None], None] | None = None,
-                 sleep: Callable[[float], Awaitable[object]] | None = None) -> None:
+                 sleep: Callable[[float], Awaitable[object]] | None = None,
+                 hosts: HostQueue | None = None) -> None:
         self.session = session
         self.config = config
         self.policy = policy
         self.sleep = sleep  # waits between retries; None: asyncio.sleep
+        self.hosts = hosts  # None: no per-host limits (a single fetch, a test)
         self.robots = (RobotsCache(self.fetch_robots, config.user_agent, on_robots_rules)
                        if config.respect_robots else None)
 
@@ -176,7 +200,8 @@ class PageFetcher:
         started = datetime.now(timezone.utc)  # WARC-Date: when the capture began
         try:
             async with asyncio.timeout(self.config.total_timeout):
-                async with self.session.get(url, allow_redirects=False) as resp:
+                # encoded=True: sent exactly as recorded, with no second round of quoting.
+                async with self.session.get(URL(url, encoded=True), allow_redirects=False) as resp:
                     ip = _peer_ip(resp)  # now: the connection is released once the body is read
                     if resp.status in RETRY_STATUSES:
                         failure = Failure(url, status_reason(resp.status), resp.status)
@@ -259,7 +284,10 @@ class PageFetcher:
                 return RobotsAnswer(failure="robots_unavailable", detail=f"{failure.reason} {failure.detail}".strip())
             location = result.header("Location")
             if result.status in REDIRECT_STATUSES and location:
-                url = urldefrag(urljoin(url, location))[0]
+                target = redirect_target(url, location)
+                if target is None:
+                    return RobotsAnswer(status=404)  # an unreadable redirect: as if there were no file
+                url = target
                 continue
             return RobotsAnswer(status=result.status, body=result.body)
         return RobotsAnswer(status=404)  # too many redirects: RFC 9309 treats it as unavailable
@@ -272,38 +300,63 @@ class PageFetcher:
             return Failure(url, "bad_content_type", resp.status, kind or "no Content-Type")
         return None
 
-    async def fetch(self, link_url: str) -> Page | Failure:
-        """Fetch a link: a `Page`, or a `Failure` whose reason says why not."""
-        url, hops, attempts = link_url, [], 0
-        for _ in range(self.config.max_redirects + 1):
-            result = self._precheck(url)
-            if result is None and self.robots is not None:
-                verdict = await self.robots.check(url)
-                if not verdict.allowed:
-                    result = Failure(url, verdict.reason or "robots_disallowed", detail=verdict.detail)
-            if result is None:
-                result = await self.exchange(url, accept=self._accept_page)
-                attempts += result.attempts
-            if isinstance(result, Failure):
-                return _for_link(result, link_url, url, attempts)
-            if result.status in REDIRECT_STATUSES:
-                location = result.header("Location")
-                if not location:
-                    return _for_link(Failure(url, "bad_redirect", result.status, "no Location"), link_url, url, attempts)
-                try:
-                    target = urldefrag(urljoin(url, location.strip()))[0]
-                except ValueError as err:
-                    return _for_link(Failure(url, "bad_redirect", result.status, str(err)), link_url, url, attempts)
-                if target == url or target in hops:
-                    return _for_link(Failure(url, "redirect_loop", result.status, target), link_url, url, attempts)
-                hops.append(url)
-                url = target
-                continue
-            if 200 <= result.status < 300:
-                return Page(link_url, result, hops, max(attempts, 1))
-            return _for_link(Failure(url, status_reason(result.status), result.status), link_url, url, attempts)
-        return _for_link(Failure(url, "too_many_redirects", detail=f"more than {self.config.max_redirects}"),
-                         link_url, url, attempts)
+    async def fetch(self, link_url: str, turn: Turn | None = None) -> Page | Failure:
+        """Fetch a link: a `Page`, or a `Failure` whose reason says why not.
+
+        `turn` is the link's host turn from the politeness queue (taken here if None); it is
+        released here, and every redirect hop waits for the turn of the host it goes to.
+        """
+        hops: list[str] = []
+        attempts = 0
+        url = request_url(link_url)
+        if url is None:
+            if turn is not None and self.hosts is not None:
+                self.hosts.release(turn, sent_request=False)
+            return _for_link(Failure(link_url, "bad_url", detail="cannot be parsed"), link_url, link_url, 0)
+        sent = False  # whether this turn sent a request to its host (robots.txt or the page)
+        try:
+            for hop in range(self.config.max_redirects + 1):
+                if self.hosts is not None and (turn is None or hop > 0):
+                    if turn is not None:
+                        self.hosts.release(turn, sent)
+                        turn = None
+                    turn = await self.hosts.acquire(url)
+                    sent = False
+                result = self._precheck(url)
+                if result is None and self.robots is not None:
+                    asks_robots = not self.robots.known(url)
+                    verdict = await self.robots.check(url)
+                    sent = sent or (asks_robots and verdict.reason != "private_address")
+                    if not verdict.allowed:
+                        result = Failure(url, verdict.reason or "robots_disallowed", detail=verdict.detail)
+                if result is None:
+                    sent = True
+                    result = await self.exchange(url, accept=self._accept_page)
+                    attempts += result.attempts
+                if isinstance(result, Failure):
+                    return _for_link(result, link_url, url, attempts)
+                if result.status in REDIRECT_STATUSES:
+                    location = result.header("Location")
+                    if not location:
+                        return _for_link(Failure(url, "bad_redirect", result.status, "no Location"),
+                                         link_url, url, attempts)
+                    target = redirect_target(url, location)
+                    if target is None:
+                        return _for_link(Failure(url, "bad_redirect", result.status, location[:200]),
+                                         link_url, url, attempts)
+                    if target == url or target in hops:
+                        return _for_link(Failure(url, "redirect_loop", result.status, target), link_url, url, attempts)
+                    hops.append(url)
+                    url = target
+                    continue
+                if 200 <= result.status < 300:
+                    return Page(link_url, result, hops, max(attempts, 1))
+                return _for_link(Failure(url, status_reason(result.status), result.status), link_url, url, attempts)
+            return _for_link(Failure(url, "too_many_redirects", detail=f"more than {self.config.max_redirects}"),
+                             link_url, url, attempts)
+        finally:
+            if turn is not None and self.hosts is not None:
+                self.hosts.release(turn, sent)
 
 
 def _log_retry(failed: Retry, wait: float, attempt: int) -> None:

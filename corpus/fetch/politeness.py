@@ -4,6 +4,10 @@ A worker asks for the next URL; it gets one whose host has fewer than `per_host`
 flight and whose last request started at least the host's delay ago. Until a host's robots.txt
 is known (`mark_known`), it gets one request at a time: its Crawl-delay may ask for less. A bounded window of
 upcoming URLs is kept, grouped by host, so a busy host never blocks the queue for the others.
+
+Every request holds a `Turn` of its host, not only a link's first one: a redirect to another
+host (or another request to the same one) waits for that host's turn with `acquire`, ahead of
+the links queued for it, so a link shortener or a site's `http` -> `https` hop cannot crowd a host.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import asyncio
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 
@@ -50,8 +55,19 @@ def interleave_hosts(urls: Iterable[str], active_hosts: int = 4096,
                 active.append(nxt)
 
 
+@dataclass(eq=False)
+class Turn:
+    """One request's hold on its host, from `get` or `acquire` until `release`."""
+
+    url: str
+    host: str
+    earlier: float  # the host's next start before this turn took it
+    ours: float     # the next start this turn set
+
+
 class HostQueue:
-    """The politeness scheduler: `await get()` a URL, `release(url)` when its request is done."""
+    """The politeness scheduler: `await get()` a link's turn, `await acquire(url)` a redirect's,
+    `release(turn)` when its request is done."""
 
     def __init__(self, urls: Iterable[str], per_host: int, delay: float, window: int = 1024,
                  key: Callable[[str], str] = host_key, clock: Callable[[], float] = time.monotonic,
@@ -66,9 +82,9 @@ class HostQueue:
         self._pending: dict[str, deque[str]] = {}
         self._n_pending = 0
         self._active: Counter[str] = Counter()
+        self._waiting: Counter[str] = Counter()  # redirects waiting for a host: they go first
         self._next_start: dict[str, float] = {}
         self._host_delay: dict[str, float] = {}
-        self._slot_start: dict[str, tuple[float, float]] = {}  # url -> (host's earlier next start, ours)
         self._changed = asyncio.Event()
         self.probe_first = probe_first
         self._known: set[str] = set()
@@ -95,13 +111,22 @@ class HostQueue:
             self._pending.setdefault(self.key(url), deque()).append(url)
             self._n_pending += 1
 
-    def _take_ready(self) -> tuple[str | None, float | None]:
-        """A URL whose host may be visited now, or None and the time the next host is ready."""
+    def _limit(self, host: str) -> int:
+        return self.per_host if not self.probe_first or host in self._known else 1
+
+    def _take(self, url: str, host: str, now: float) -> Turn:
+        """Start a request to `host` now: count it in flight and push the host's next start."""
+        earlier = self._next_start.get(host, 0.0)
+        self._active[host] += 1
+        self._next_start[host] = now + self._host_delay.get(host, self.delay)
+        return Turn(url, host, earlier, self._next_start[host])
+
+    def _take_ready(self) -> tuple[Turn | None, float | None]:
+        """A queued URL whose host may be visited now, or None and the time the next host is ready."""
         now = self.clock()
         wake: float | None = None
         for host, urls in self._pending.items():
-            limit = self.per_host if not self.probe_first or host in self._known else 1
-            if self._active[host] >= limit:
+            if self._waiting[host] or self._active[host] >= self._limit(host):
                 continue
             ready_at = self._next_start.get(host, 0.0)
             if ready_at > now:
@@ -111,38 +136,60 @@ class HostQueue:
             if not urls:
                 del self._pending[host]
             self._n_pending -= 1
-            self._active[host] += 1
-            self._next_start[host] = now + self._host_delay.get(host, self.delay)
-            self._slot_start[url] = (ready_at, self._next_start[host])
-            return url, None
+            return self._take(url, host, now), None
         return None, wake
 
-    async def get(self) -> str | None:
-        """The next URL to fetch, waiting for a host to become free; None when all are handed out."""
+    async def _wait_change(self, wake: float | None) -> None:
+        self._changed.clear()
+        timeout = None if wake is None else max(0.0, wake - self.clock())
+        try:
+            await asyncio.wait_for(self._changed.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+
+    async def get(self) -> Turn | None:
+        """The next queued URL's turn, waiting for a host to become free; None when all are handed out."""
         while True:
             self._refill()
             if not self._pending and self._exhausted:
                 return None
-            url, wake = self._take_ready()
-            if url is not None:
-                return url
-            self._changed.clear()
-            timeout = None if wake is None else max(0.0, wake - self.clock())
-            try:
-                await asyncio.wait_for(self._changed.wait(), timeout)
-            except asyncio.TimeoutError:
-                pass
+            turn, wake = self._take_ready()
+            if turn is not None:
+                return turn
+            await self._wait_change(wake)
 
-    def release(self, url: str, sent_request: bool = True) -> None:
-        """The request for `url` is over: its host may take another.
+    async def acquire(self, url: str) -> Turn:
+        """A turn for `url`'s host (a redirect target), under the same limit and delay as a queued URL.
+
+        Waiting redirects go before the queued URLs of their host: the link they belong to has
+        already waited its turn once.
+        """
+        host = self.key(url)
+        self._waiting[host] += 1
+        try:
+            while True:
+                now = self.clock()
+                wake: float | None = None
+                if self._active[host] < self._limit(host):
+                    wake = self._next_start.get(host, 0.0)
+                    if wake <= now:
+                        return self._take(url, host, now)
+                await self._wait_change(wake)
+        finally:
+            self._waiting[host] -= 1
+            if self._waiting[host] <= 0:
+                del self._waiting[host]
+            self._changed.set()  # the host's queued URLs may go again
+
+    def release(self, turn: Turn, sent_request: bool = True) -> None:
+        """The request of `turn` is over: its host may take another.
 
         A URL refused before any request (robots.txt, a refused address) gives its turn back:
         the host's next start is what it was before, unless another URL has taken a turn since.
         """
-        host = self.key(url)
-        earlier, ours = self._slot_start.pop(url, (None, None))
-        if not sent_request and earlier is not None and self._next_start.get(host) == ours:
-            self._next_start[host] = earlier
+        host = turn.host
+        if not sent_request and self._next_start.get(host) == turn.ours:
+            self._next_start[host] = turn.earlier
         self._active[host] -= 1
         if self._active[host] <= 0:
             del self._active[host]
@@ -159,6 +206,6 @@ class HostQueue:
         """
         now = self.clock()
         for host in [h for h, t in self._next_start.items()
-                     if t <= now and h not in self._pending and h not in self._active]:
+                     if t <= now and h not in self._pending and h not in self._active and h not in self._waiting]:
             del self._next_start[host]
             self._known.discard(host)

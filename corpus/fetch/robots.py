@@ -1,7 +1,12 @@
-"""robots.txt, fetched once per host and cached, read with `urllib.robotparser` (RFC 9309 rules).
+"""robots.txt, fetched once per host and cached, read with `protego` (RFC 9309 rules).
 
-- 2xx: the rules apply. A file larger than 512 KiB is read up to that point (RFC 9309 asks
-  crawlers to parse at least 500 KiB).
+RFC 9309 matching, which `urllib.robotparser` does not do: `*` wildcards and the `$` end anchor
+in paths (`Disallow: /*.pdf$`, `Disallow: /*?sessionid=`), and the longest matching rule wins
+(`Allow: /private/public-page` under `Disallow: /private/`), an allow on a tie. Groups are chosen by
+our product token (`webtext` in `webtext/0.1 (...)`), not by the whole User-Agent header.
+
+- 2xx: the rules apply, and a Crawl-delay (fractional seconds too) for our group. A file larger
+  than 512 KiB is read up to that point (RFC 9309 asks crawlers to parse at least 500 KiB).
 - 4xx (including 401/403): no rules, everything is allowed (RFC 9309 section 2.3.1.3).
 - 5xx, timeouts, connection errors: the site is treated as fully disallowed for this run
   (`robots_unavailable`, retried by the next run), as RFC 9309 section 2.3.1.4 asks.
@@ -11,14 +16,27 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from urllib.robotparser import RobotFileParser
+
+from protego import Protego
 
 from corpus.fetch.politeness import host_key
 
 ROBOTS_MAX_BYTES = 512 << 10
+_PRODUCT_TOKEN = re.compile(r"[A-Za-z_-]+")  # RFC 9309 section 2.2.1: letters, "_" and "-"
+
+
+def product_token(user_agent: str) -> str:
+    """The name robots.txt groups are matched against: `webtext` in `webtext/0.1 (+...)`.
+
+    Matching the whole header would let words of its comment (a contact URL's host) pick
+    another crawler's group.
+    """
+    match = _PRODUCT_TOKEN.match(user_agent.strip())
+    return match.group(0) if match else user_agent.strip()
 
 
 @dataclass(frozen=True)
@@ -42,12 +60,12 @@ class RobotsVerdict:
 
 @dataclass
 class _HostRules:
-    parser: RobotFileParser | None  # None: no rules (allow all)
+    parser: Protego | None          # None: no rules (allow all)
     refusal: RobotsVerdict | None   # set: every URL of the host is refused
     crawl_delay: float | None
 
 
-def _rules_from(answer: RobotsAnswer, user_agent: str) -> _HostRules:
+def _rules_from(answer: RobotsAnswer, token: str) -> _HostRules:
     if answer.failure:
         return _HostRules(None, RobotsVerdict(False, answer.failure, answer.detail), None)
     status = answer.status or 0
@@ -55,10 +73,9 @@ def _rules_from(answer: RobotsAnswer, user_agent: str) -> _HostRules:
         return _HostRules(None, None, None)
     if not 200 <= status < 300:
         return _HostRules(None, RobotsVerdict(False, "robots_unavailable", f"robots.txt status {status}"), None)
-    parser = RobotFileParser()
-    parser.parse(answer.body.decode("utf-8", errors="replace").splitlines())
-    delay = parser.crawl_delay(user_agent)
-    return _HostRules(parser, None, float(delay) if delay is not None else None)
+    # RFC 9309 section 2.3: UTF-8; a leading byte order mark is not part of the first line.
+    parser = Protego.parse(answer.body.decode("utf-8", errors="replace").removeprefix("\ufeff"))
+    return _HostRules(parser, None, parser.crawl_delay(token))  # protego drops negative or NaN delays
 
 
 class RobotsCache:
@@ -74,6 +91,7 @@ class RobotsCache:
                  on_rules: Callable[[str, float | None], None] | None = None, max_hosts: int = 100_000) -> None:
         self.fetch = fetch
         self.user_agent = user_agent
+        self.token = product_token(user_agent)
         self.on_rules = on_rules
         self.max_hosts = max_hosts
         self._hosts: OrderedDict[str, asyncio.Future[_HostRules]] = OrderedDict()
@@ -88,7 +106,7 @@ class RobotsCache:
         if len(self._hosts) > self.max_hosts:
             self._hosts.popitem(last=False)
         try:
-            rules = _rules_from(await self.fetch(f"{host}/robots.txt"), self.user_agent)
+            rules = _rules_from(await self.fetch(f"{host}/robots.txt"), self.token)
         except BaseException as err:  # cancelled: let the next caller try again
             self._hosts.pop(host, None)
             future.set_exception(err)
@@ -99,11 +117,16 @@ class RobotsCache:
             self.on_rules(host, rules.crawl_delay)
         return rules
 
+    def known(self, url: str) -> bool:
+        """True if the rules of `url`'s host are at hand: a check would send no request."""
+        future = self._hosts.get(host_key(url))
+        return future is not None and future.done() and not future.cancelled() and future.exception() is None
+
     async def check(self, url: str) -> RobotsVerdict:
         """May `url` be fetched by our user agent?"""
         rules = await self._rules(host_key(url))
         if rules.refusal is not None:
             return rules.refusal
-        if rules.parser is not None and not rules.parser.can_fetch(self.user_agent, url):
+        if rules.parser is not None and not rules.parser.can_fetch(url, self.token):
             return RobotsVerdict(False, "robots_disallowed")
         return RobotsVerdict(True)

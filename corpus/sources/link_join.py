@@ -9,7 +9,12 @@ from corpus.urls import url_key
 
 
 class LinkJoin(Filter):
-    """Keeps pages whose URL is a harvested link and copies its karma and subreddit."""
+    """Keeps pages whose URL is a harvested link and copies its karma and subreddit.
+
+    The join is by URL key (`corpus.urls.url_key`), never by URL text: a link is fetched as posted
+    (`?amp`, tracking parameters and all) and its page is named by the URL requested, while
+    `links` is keyed by the canonical form. `url_key` gives all three the same key.
+    """
 
     name = "join_links"
 

@@ -12,10 +12,19 @@ import pyarrow.parquet as pq
 
 from corpus.sources.reddit_dumps import Submission
 from corpus.steps import StepStats
-from corpus.urls import canonical_url, host_and_path, host_listed, registered_domain, url_key
+from corpus.urls import canonical_url, host_and_path, host_listed, registered_domain, request_url, url_key
 from corpus.writers.atomic import atomic_path
 
-REDDIT_DOMAINS = frozenset({"reddit.com", "redd.it", "redditmedia.com", "redditstatic.com"})
+# Every list below is matched with `host_listed`: a listed domain covers its subdomains.
+# Reddit's own pictures, videos and their previews: a link to them is no outbound page.
+REDDIT_MEDIA_HOSTS = frozenset({
+    "i.redd.it", "v.redd.it", "preview.redd.it", "external-preview.redd.it",
+    "reddituploads.com",  # i.reddituploads.com, Reddit's image host before i.redd.it
+    "redditmedia.com",    # i., g., a.thumbs., b.thumbs. ...
+})
+# Reddit itself: comment pages, short links, static files.
+REDDIT_DOMAINS = frozenset({"reddit.com", "redd.it", "redditstatic.com"})
+WIKIPEDIA_DOMAINS = frozenset({"wikipedia.org", "wikimedia.org"})
 # Hosts that serve pictures, video or audio rather than text pages.
 MEDIA_DOMAINS = frozenset({
     "imgur.com", "gfycat.com", "youtube.com", "youtu.be", "vimeo.com", "streamable.com",
@@ -34,6 +43,7 @@ NON_TEXT_EXTENSIONS = frozenset({
 LINKS_SCHEMA = pa.schema([
     pa.field("url", pa.string(), nullable=False),
     pa.field("url_key", pa.string(), nullable=False),
+    pa.field("posted_url", pa.string(), nullable=False),
     pa.field("domain", pa.string()),
     pa.field("karma", pa.int32(), nullable=False),
     pa.field("best_karma", pa.int32(), nullable=False),
@@ -65,8 +75,9 @@ class LinkRules:
 class Link:
     """One kept URL with what its submissions say about it."""
 
-    url: str
-    url_key: str
+    url: str  # the canonical form (https preferred): what the link is, never what is fetched
+    url_key: str  # the dedup key: pages join their link by it
+    posted_url: str  # the best submission's URL as posted, made safe to send: what is fetched
     domain: str | None
     karma: int  # the karma the threshold was applied to: best (submission mode) or sum (url mode)
     best_karma: int
@@ -90,12 +101,13 @@ def rejection_reason(sub: Submission, rules: LinkRules) -> str | None:
     if sub.over_18 and rules.drop_over_18:
         return "over_18"
     host, path = host_and_path(canon)  # this function runs for every submission
-    domain = registered_domain(host)
-    if domain in REDDIT_DOMAINS:
+    if host_listed(host, REDDIT_MEDIA_HOSTS):  # before reddit_link: i.redd.it is media, not a thread
+        return "reddit_media"
+    if host_listed(host, REDDIT_DOMAINS):
         return "reddit_link"
-    if rules.drop_wikipedia and (domain == "wikipedia.org" or domain == "wikimedia.org"):
+    if rules.drop_wikipedia and host_listed(host, WIKIPEDIA_DOMAINS):
         return "wikipedia"
-    if domain in MEDIA_DOMAINS:
+    if host_listed(host, MEDIA_DOMAINS):
         return "media_host"
     # posixpath rather than PurePosixPath: the same suffix, at a fraction of the cost.
     if posixpath.splitext(path.rstrip("/"))[1].lower() in NON_TEXT_EXTENSIONS:
@@ -151,18 +163,34 @@ class LinkHarvester:
             stats.n_out += 1
             stats.drop("merged_duplicate_url", len(passing) - 1)
             best = max(subs, key=lambda s: (s.score or 0, s.id))
-            # Prefer an https spelling of the URL for fetching; the key ignores the scheme anyway.
+            # The link's name: the https spelling if any; the key ignores the scheme anyway.
             canon = sorted((canonical_url(s.url) for s in subs), key=lambda u: (not u.startswith("https"), u))[0]
             times = [s.created_utc for s in subs if s.created_utc is not None]
             first = min(subs, key=lambda s: (s.created_utc is None, s.created_utc or 0, s.id))
             out.append(Link(
-                url=canon, url_key=key, domain=registered_domain(host_and_path(canon)[0]),
+                url=canon, url_key=key, posted_url=posted_url(best, subs),
+                domain=registered_domain(host_and_path(canon)[0]),
                 karma=karma, best_karma=max(scores), n_submissions=len(subs),
                 subreddits=sorted({s.subreddit for s in subs if s.subreddit}),
                 reddit_id=best.id, subreddit=best.subreddit, first_created_utc=min(times) if times else None,
                 title=first.title,
             ))
         return out
+
+
+def posted_url(best: Submission, subs: list[Submission]) -> str:
+    """The URL to fetch for a link: as the best submission posted it, made safe to send.
+
+    Never the canonical form: a server may tell `?amp` from `?amp=`, and a parameter that tracks
+    clicks on one site (`ref`) names a branch on another. The one change: a plain-http URL that
+    another submission posted, identical, over https is fetched over https.
+    """
+    url = request_url(best.url) or best.url.strip()  # always parsed: the link rules did the same
+    if url.startswith("http://"):
+        https = "https://" + url[len("http://"):]
+        if any(request_url(s.url) == https for s in subs):
+            return https
+    return url
 
 
 def write_links(links: list[Link], path: Path) -> None:
@@ -173,6 +201,9 @@ def write_links(links: list[Link], path: Path) -> None:
 
 
 def read_links(path: Path) -> dict[str, Link]:
-    """The links table as a dict by URL key."""
+    """The links table as a dict by URL key.
+
+    A table written before `posted_url` existed fetches its canonical `url`, as it did then.
+    """
     rows = pq.read_table(path).to_pylist()
-    return {row["url_key"]: Link(**row) for row in rows}
+    return {row["url_key"]: Link(**{"posted_url": row["url"], **row}) for row in rows}

@@ -18,7 +18,7 @@ from aiohttp import web
 from warcio.archiveiterator import ArchiveIterator
 
 from corpus.extract.engines import decode_html
-from corpus.fetch import FetchConfig, FetchState, fetch_links
+from corpus.fetch import DEFAULT_USER_AGENT, FetchConfig, FetchState, fetch_links
 from corpus.readers.warc import read_warc
 from tests.helpers.localserver import LocalServer, StaticResolver
 
@@ -76,7 +76,7 @@ class MisbehavingSite:
         if host.startswith("robots404"):
             return web.Response(status=404)
         if host.startswith("slowhost"):
-            return web.Response(text="User-agent: *\nCrawl-delay: 1\n")  # robotparser reads whole seconds
+            return web.Response(text="User-agent: *\nCrawl-delay: 1\n")
         return web.Response(text="User-agent: webtext\nDisallow: /private\n\nUser-agent: *\nDisallow: /\n")
 
     async def page(self, request):
@@ -260,7 +260,7 @@ def test_warc_records_are_complete_and_files_rotate_atomically(site, tmp_path):
     docs = [d for p in report.warc_files for d in read_warc(p, "webtext")]
     assert sorted(d.url for d in docs) == sorted(links)
     # Every request said who we are.
-    assert {ua for h, p, _, ua in site.hits if h == "warc.test"} == {"webtext/0.1 (+https://github.com/webtext)"}
+    assert {ua for h, p, _, ua in site.hits if h == "warc.test"} == {DEFAULT_USER_AGENT}
 
 
 def test_per_host_limit_and_delay(site, tmp_path):
@@ -332,6 +332,23 @@ def test_host_queue_gives_back_the_turn_of_a_url_refused_without_a_request():
         now[0] += 10.0                            # a real request: the next waits the delay
         third = await queue.get()
         queue.release(third)
-        return first, second, third, await queue.get()
+        return first.url, second.url, third.url, await queue.get()
 
     assert asyncio.run(run()) == ("http://a/1", "http://a/2", "http://a/3", None)
+
+
+def test_the_default_user_agent_claims_no_contact_and_a_public_crawl_with_it_is_warned(site, tmp_path, caplog):
+    from corpus.fetch.crawl import default_agent_warning
+
+    # No placeholder: the default names the software, and only the person running a crawl can name a contact.
+    assert DEFAULT_USER_AGENT == "webtext/0.1" and "github.com/webtext" not in DEFAULT_USER_AGENT
+    local = [url(site, "/page/a"), "http://127.0.0.1/x", "http://[::1]:8080/x", "http://localhost/x"]
+    assert default_agent_warning(local, DEFAULT_USER_AGENT) is None
+    assert "--user-agent" in default_agent_warning(local + ["https://news.site.org/a"], DEFAULT_USER_AGENT)
+    assert default_agent_warning(["https://news.site.org/a"], "webtext/0.1 (+https://me.org/bot; me@me.org)") is None
+    # A crawl of a public name (resolved here to the local server) says so, loudly, once.
+    public = [url(site, f"/page/{i}", host="public-site.org") for i in range(3)]
+    with caplog.at_level("WARNING", logger="corpus.fetch.crawl"):
+        report = fetch_links(public, tmp_path / "f", fetch_config(), resolver=StaticResolver())
+    warnings = [r for r in caplog.records if r.levelname == "WARNING" and "User-Agent" in r.getMessage()]
+    assert report.stats.n_out == 3 and len(warnings) == 1 and "public-site.org" in warnings[0].getMessage()

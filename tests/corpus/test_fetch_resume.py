@@ -71,10 +71,14 @@ def test_kill_minus_nine_then_rerun_equals_an_uninterrupted_run(tmp_path):
         proc = subprocess.Popen([sys.executable, "-c", script, json.dumps(urls), str(out), json.dumps(CONFIG)],
                                 cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
         log = out / "fetched.jsonl"
+
+        def mid_fetch() -> bool:  # pages logged, and a WARC file open (not just rotated): kill now
+            return log.exists() and log.read_text().count("\n") >= 15 and bool(list(out.glob("*.warc.gz.tmp")))
+
         try:
             deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and (not log.exists() or log.read_text().count("\n") < 15):
-                time.sleep(0.01)
+            while time.monotonic() < deadline and not mid_fetch():
+                time.sleep(0.002)
         finally:
             proc.send_signal(signal.SIGKILL)
             proc.wait()

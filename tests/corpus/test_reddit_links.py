@@ -64,13 +64,51 @@ def test_rejection_reasons():
     assert rejection_reason(make("1", "mailto:a@b.c"), rules) == "bad_url"
     assert rejection_reason(make("1", "https://x.com/a", over_18=True), rules) == "over_18"
     assert rejection_reason(make("1", "https://old.reddit.com/r/x"), rules) == "reddit_link"
-    assert rejection_reason(make("1", "https://i.redd.it/abc.jpg"), rules) == "reddit_link"
+    assert rejection_reason(make("1", "https://redd.it/5xyz"), rules) == "reddit_link"
     assert rejection_reason(make("1", "https://en.wikipedia.org/wiki/Tide"), rules) == "wikipedia"
     assert rejection_reason(make("1", "https://i.imgur.com/abc"), rules) == "media_host"
     assert rejection_reason(make("1", "https://x.com/paper.PDF"), rules) == "non_text_extension"
     assert rejection_reason(make("1", "https://www.spam.example/a"), rules) == "blocked_domain"
     assert rejection_reason(make("1", "https://x.com/story.html"), rules) is None
     assert rejection_reason(make("1", "https://x.com/a", over_18=True), LinkRules(drop_over_18=False)) is None
+
+
+REDDIT_MEDIA = ["https://i.reddituploads.com/0f1e2d3c4b5a?fit=max&h=1536&w=1536&s=abc",
+                "https://i.redd.it/abc123", "https://v.redd.it/xyz789", "https://preview.redd.it/pic?width=640&s=9",
+                "https://external-preview.redd.it/p?auto=webp", "https://i.redditmedia.com/abc?w=640",
+                "https://redditmedia.com/mediaembed/x", "https://b.thumbs.redditmedia.com/t"]
+
+
+def test_reddit_media_hosts_are_no_outbound_links():
+    rules = LinkRules()
+    for url in REDDIT_MEDIA:
+        assert rejection_reason(make("1", url), rules) == "reddit_media", url
+    # Only Reddit's hosts: a look-alike elsewhere is an outbound link like any other.
+    assert rejection_reason(make("1", "https://i.redd.it.example.com/story"), rules) is None
+    assert rejection_reason(make("1", "https://notredditmedia.com/story"), rules) is None
+    h = LinkHarvester(rules)
+    h.add([make(str(i), url) for i, url in enumerate(REDDIT_MEDIA)] + [make("ok", "https://news.example/a")])
+    assert [link.url for link in h.links()] == ["https://news.example/a"]
+    assert h.rule_stats.dropped == {"reddit_media": len(REDDIT_MEDIA)} and h.rule_stats.balanced()
+
+
+def test_the_link_is_fetched_as_its_best_submission_posted_it():
+    posted = ["https://x.example/a?amp", "https://x.example/b?x=1;y=2", "https://github.com/o/r/blob/f.py?ref=v1.0",
+              "http://[::1]:8080/x"]
+    h = LinkHarvester(LinkRules())
+    h.add([make(str(i), url) for i, url in enumerate(posted)])
+    # Two spellings of one page: the best-scored one is fetched as written (tracking and all)...
+    h.add([make("lo", "https://news.example/s", score=4), make("hi", "https://www.news.example/s/?utm_source=r", score=9)])
+    # ... and plain http becomes https only where a submission posted that very URL over https.
+    h.add([make("p1", "http://plain.example/p", score=9), make("p2", "https://plain.example/p", score=3),
+           make("q1", "http://other.example/q", score=9), make("q2", "https://www.other.example/q", score=3)])
+    links = {link.url_key: link for link in h.links()}
+    assert {links[key].posted_url for key in ("x.example/a?amp", "x.example/b?x=1;y=2", "github.com/o/r/blob/f.py",
+                                              "[::1]:8080/x")} == set(posted)
+    assert links["news.example/s"].posted_url == "https://www.news.example/s/?utm_source=r"
+    assert links["news.example/s"].url == "https://news.example/s"  # the canonical name is unchanged
+    assert links["plain.example/p"].posted_url == "https://plain.example/p"
+    assert links["other.example/q"].posted_url == "http://other.example/q"
 
 
 def test_submission_mode_thresholds_each_submission_and_merges_url_variants():
@@ -112,4 +150,16 @@ def test_links_table_round_trips(tmp_path):
     write_links(h.links(), path)
     back = read_links(path)
     assert set(back) == {"x.example/1", "y.example/2"} and back["y.example/2"].karma == 50
+    assert back["y.example/2"].posted_url == "https://y.example/2"
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_a_links_table_without_posted_urls_fetches_its_canonical_urls(tmp_path):
+    import pyarrow.parquet as pq
+
+    h = LinkHarvester(LinkRules())
+    h.add([make("a", "https://x.example/1?utm_source=r")])
+    path = tmp_path / "links.parquet"
+    write_links(h.links(), path)
+    pq.write_table(pq.read_table(path).drop_columns(["posted_url"]), path)  # as written before the column
+    assert read_links(path)["x.example/1"].posted_url == "https://x.example/1"

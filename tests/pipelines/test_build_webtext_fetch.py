@@ -175,3 +175,37 @@ def test_fast_and_plain_json_paths_read_the_same_submissions(make_dump, monkeypa
     monkeypatch.setattr(reddit_dumps, "_fast_decoder", lambda: None)
     plain = read()
     assert fast == plain and len(fast[0]) == 20
+
+
+def test_links_are_fetched_as_posted_and_joined_by_key(make_dump, make_article, tmp_path):
+    """`?amp`, `?x=1;y=2` and `?ref=v1.0` are what the server is asked for, not their canonical forms."""
+    pages = {"/q?amp": 0, "/q2?x=1;y=2": 1, "/blob/main/f.py?ref=v1.0": 2, "/a?utm_source=reddit&id=3": 3}
+    hits: list[str] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        hits.append(request.raw_path)
+        if request.path == "/robots.txt":
+            return web.Response(status=404)
+        if request.raw_path not in pages:  # the canonical spellings (`?amp=`, no `?ref=`) are other pages
+            return web.Response(status=404)
+        i = pages[request.raw_path]
+        return web.Response(text=make_article(f"Story {i}", paragraphs(i)), content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/{path:.*}", handle)
+    with LocalServer(app) as server:
+        subs = [{"id": f"s{i}", "subreddit": "news", "url": server.origin + path, "score": 10 + i,
+                 "created_utc": 1500000000 + i, "title": f"Story {i}"} for path, i in pages.items()]
+        config = build_webtext.WebTextConfig(
+            dumps=[str(make_dump(subs))], pages=[], fetch=True, output=str(tmp_path / "out"), workers=1,
+            cleaning=CleaningConfig(min_words=20), dedup=False,
+            fetch_config=FetchConfig(allow_private=True, host_delay=0, per_host=4, progress=False))
+        manifest = build_webtext.run(config)
+    assert sorted(h for h in hits if h != "/robots.txt") == sorted(pages)
+    links = pq.read_table(config.links_path()).to_pylist()
+    assert sorted(r["posted_url"] for r in links) == sorted(server.origin + p for p in pages)
+    steps = {s["name"]: s for s in manifest["steps"]}
+    assert steps["fetch"]["out"] == 4 and steps["join_links"]["dropped"] == {}
+    rows = pq.read_table(shard_paths(tmp_path / "out")).to_pylist()
+    assert sorted(r["reddit_id"] for r in rows) == ["s0", "s1", "s2", "s3"]
+    assert {r["reddit_id"]: r["karma"] for r in rows} == {"s0": 10, "s1": 11, "s2": 12, "s3": 13}
