@@ -29,7 +29,7 @@ from corpus.extract.sandbox import close_sandboxes
 from corpus.filters.url import URLFilter, load_domain_list
 from corpus.quality.classifier import QualityConfig, QualityScorer
 from corpus.quality.raw_text_tap import RawTextTap
-from corpus.quality.training import ensure_quality_model
+from corpus.quality.training import DEFAULT_MIN_AUC, ensure_quality_model
 from corpus.readers.inputs import COMMONCRAWL_BASE_URL, expand_inputs, split_inputs
 from corpus.readers.shards import read_documents
 from corpus.readers.warc import read_warc
@@ -71,6 +71,10 @@ class CleanConfig:
     pareto_alpha: float = field(default=9.0, metadata=flag("GPT-3: 9", minimum=0))
     quality_threshold: float = field(default=0.5, metadata=flag("for --quality-mode threshold", minimum=0,
                                                                 maximum=1))
+    min_quality_auc: float = field(default=DEFAULT_MIN_AUC, metadata=flag(
+        "stop when the quality classifier's held-out ROC AUC is below this", minimum=0, maximum=1))
+    allow_weak_classifier: bool = field(default=False, metadata=flag(
+        "go on with a quality classifier below --min-quality-auc"))
     quality_filter: bool = field(default=True, metadata=flag("skip the quality classifier",
                                                              name="--no-quality-filter"))
     dedup_preset: str = field(default="fineweb", metadata=flag(
@@ -135,11 +139,12 @@ def run(config: CleanConfig) -> dict:
     model = None
     if config.quality_filter:
         model = ensure_quality_model(config.quality_model, config.quality_positive, work / "raw",
-                                     work / "quality")
+                                     work / "quality", min_auc=config.min_quality_auc,
+                                     allow_weak=config.allow_weak_classifier)
     if model is not None:
-        quality = QualityConfig(str(model), config.quality_mode, config.pareto_alpha, config.quality_threshold)
+        quality = QualityConfig(str(model.path), config.quality_mode, config.pareto_alpha, config.quality_threshold)
         scored = executor.map_stage(partial(score_part, quality), [str(f) for f in files], work / "scored",
-                                    desc="quality", fingerprint={**asdict(quality), "model_sha256": file_sha256(model),
+                                    desc="quality", fingerprint={**asdict(quality), "model_sha256": file_sha256(model.path),
                                                                  "parts": _map_parameters(config)})
         files = [f for p in scored for f in p.files]
         stages.append(merge_stats(scored))
@@ -151,7 +156,8 @@ def run(config: CleanConfig) -> dict:
     manifest = publish(
         run_steps(read_documents(files), final.steps), out, "clean_commoncrawl", inputs, asdict(config),
         steps=lambda: [s for stage in stages for s in stage] + [s.stats for s in final.steps],
-        extra={"quality_model": str(model) if model else None, **final.report},
+        extra={"quality_model": str(model.path) if model else None,
+               "quality_classifier": model.manifest_entry() if model else None, **final.report},
         signatures=work / "output_signatures" / "signatures-00000.parquet",
         minhash=PRESETS[config.dedup_preset].minhash, show_progress=config.progress)
     return manifest

@@ -283,7 +283,7 @@ def test_cc_shard_reads_up_to_the_malformed_tail(generated: dict[str, pathlib.Pa
     expected = labels["cc_sample.warc.gz"]["responses"]
     got = [r for r in records if r["type"] in ("response", "revisit")]
     assert [r["headers"]["WARC-Record-ID"] for r in got] == [e["record_id"] for e in expected]
-    assert 800 <= sum(1 for r in got if r["type"] == "response") <= 1200
+    assert 1000 <= sum(1 for r in got if r["type"] == "response") <= 1400
     tail = [e["kind"] for e in expected[-4:]]
     assert all(k.startswith("malformed:") for k in tail)
     assert got[-4]["status"] not in {"200", "301", "404"}  # garbage HTTP headers
@@ -318,9 +318,10 @@ def test_cc_shard_has_duplicates_copies_and_other_languages(generated: dict[str,
     by_url = {r["headers"]["WARC-Target-URI"]: r for r in bodies.values()}
     entries = labels["cc_sample.warc.gz"]["responses"]
     kinds = collections.Counter(e["kind"] for e in entries)
-    for kind, minimum in (("good_article", 150), ("boilerplate", 80), ("spam", 30), ("lorem", 10),
-                          ("product_list", 20), ("near_duplicate", 60), ("exact_duplicate", 20),
-                          ("webtext_near_copy", 90), ("foreign", 60)):
+    for kind, minimum in (("good_article", 90), ("boilerplate", 35), ("spam", 30), ("lorem", 10),
+                          ("product_list", 20), ("near_duplicate", 35), ("exact_duplicate", 10),
+                          ("webtext_near_copy", 30), ("foreign", 60), ("seo", 50), ("listing", 100),
+                          ("legal", 20), ("comment_spam", 40), ("stub", 400)):
         assert kinds[kind] >= minimum, kind
 
     for e in entries:
@@ -344,7 +345,7 @@ def test_cc_shard_has_duplicates_copies_and_other_languages(generated: dict[str,
         if e["kind"] == "near_duplicate":
             cluster, how = e["group"].split(":")
             clusters[cluster][e["record_id"]] = how
-    assert len(clusters) >= 20
+    assert len(clusters) >= 10
     for members in clusters.values():
         original = next(rid for rid, how in members.items() if how == "original")
         base = shingles(paragraph_text(bodies[original]["body"]))
@@ -371,6 +372,41 @@ def test_cc_shard_has_duplicates_copies_and_other_languages(generated: dict[str,
         pages = [bodies[e["record_id"]] for e in entries if e.get("lang") == lang]
         assert pages and all(re.search(script, r["body"].decode(r["content_type"].split("charset=")[1]))
                              for r in pages), lang
+
+
+PROSE_KINDS = ("good_article", "webtext_near_copy", "near_duplicate")
+MACHINE_KINDS = ("seo", "listing", "legal", "comment_spam")
+EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+
+
+def test_cc_shard_is_mostly_low_quality_text_that_survives_extraction(generated: dict[str, pathlib.Path],
+                                                                      labels: dict) -> None:
+    """GPT-3's classifier learns WebText against the raw crawl: for it to learn quality, the raw
+    crawl's text must be mostly low quality, as a real crawl's is. With half the raw text
+    WebText-like prose, it scored AUC ~0.64 and GPT-3's rule kept 7 of ~450 documents."""
+    records, _ = read_warc(generated["cc_sample.warc.gz"])
+    bodies = {r["headers"]["WARC-Record-ID"]: r for r in records if r["type"] == "response"}
+    english = [e for e in labels["cc_sample.warc.gz"]["responses"]
+               if e["kind"] not in ("revisit", "redirect", "not_found", "image", "pdf", "json", "foreign")
+               and not e["kind"].startswith("malformed:")]
+    articles = {e["url"] for e in english if e["kind"] == "good_article"}
+    prose = [e for e in english if e["kind"] in PROSE_KINDS
+             or (e["kind"] == "exact_duplicate" and e["group"] in articles)]
+    assert len(prose) >= 150 and len(prose) / len(english) <= 0.2
+
+    # Machine-made pages keep their text in the main content, where an extractor keeps it ...
+    machine = [e for e in english if e["kind"] in MACHINE_KINDS]
+    for e in machine:
+        page = bodies[e["record_id"]]["body"].decode("utf-8")
+        assert "<main>" in page or "<article>" in page, e["url"]
+        assert len(html.unescape(" ".join(re.findall(r"<p>(.*?)</p>", page, re.S))).split()) >= 40, e["url"]
+    # ... with raw e-mail addresses, which only the cleaned text has replaced.
+    with_email = [e for e in machine if EMAIL.search(bodies[e["record_id"]]["body"].decode("utf-8"))]
+    assert len(with_email) >= len(machine) // 2
+    # Listings come from several databases; near-empty pages of many kinds (parked, log-in, ...).
+    entries = labels["cc_sample.warc.gz"]["responses"]
+    assert len({e["group"] for e in entries if e["kind"] == "listing"}) == 5
+    assert len({e["group"] for e in entries if e["kind"] == "stub"}) >= 12
 
 
 def _fails_utf8(data: bytes) -> bool:

@@ -14,6 +14,7 @@ x = 1 - s, P(keep | s) = (2 - s)^-alpha: 1.0 at s = 1, 0.42 at 0.9, 0.15 at 0.8,
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import re
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from corpus.filters.pii import EMAIL, IPV4, IPV6
 from corpus.records import Document
 from corpus.steps import Filter
 
@@ -34,15 +36,46 @@ DEFAULT_MAX_WORDS = 1000  # words of a document the classifier reads, unless its
 # ---------------------------------------------------------------------------------------------
 # Text as the classifier sees it.
 
+# What `preprocess` does; written into the model's card and the trained model's reuse stamp, so a
+# model trained with another preprocessing is retrained rather than scored with this one.
+PREPROCESSING_VERSION = 2
+PREPROCESSING_RULE = ("e-mail addresses -> __email__, IP addresses -> __ip__ (the PII patterns, placeholders "
+                      "included); lowercase; tokens \\w+ or one punctuation char; space-joined")
+EMAIL_TOKEN, IP_TOKEN = " __email__ ", " __ip__ "
+
+
+def _ip_token(match: re.Match) -> str:
+    """Any valid address, public, private or a documentation stand-in, is the same token."""
+    try:
+        ipaddress.ip_address(match.group(0))
+    except ValueError:
+        return match.group(0)  # `12:30:45`, `999.1.1.1`: not an address
+    return IP_TOKEN
+
+
+def normalize_pii(text: str) -> str:
+    """E-mail and IP addresses, raw or already replaced by `PIIAnonymizer`'s stand-ins, as one token each.
+
+    The positives (WebText shards) went through `PIIAnonymizer`, the negatives (raw crawl text,
+    tapped before it) did not: without this, `email@example.com` alone would read as "high
+    quality" and a real address as "low". The patterns are the anonymiser's own, so whatever it
+    replaces is matched here too.
+    """
+    text = EMAIL.sub(EMAIL_TOKEN, text)
+    text = IPV4.sub(_ip_token, text)
+    return IPV6.sub(_ip_token, text)
+
+
 def preprocess(text: str, max_words: int = 1000) -> str:
-    """One line for fastText: lowercase, punctuation split off words, at most `max_words` tokens.
+    """One line for fastText: PII as one token, lowercase, punctuation split off words, at most
+    `max_words` tokens. Used for the training lines of both classes and for scoring alike.
 
     fastText splits on whitespace only, so "word," and "word" would be different features;
     splitting punctuation into tokens keeps its signal ("!!!", "$") without that sparsity.
     The text is cut to ~12 characters per token first so a huge page costs no more than a
     normal one.
     """
-    tokens = _TOKEN.findall(text[: max_words * 12].lower())
+    tokens = _TOKEN.findall(normalize_pii(text[: max_words * 12]).lower())
     return " ".join(tokens[:max_words])
 
 

@@ -8,7 +8,9 @@ two classes by down-sampling the larger one (seeded), holds out a share for eval
 fastText in a fresh subprocess (see `_run_worker` for why), and writes the model and a JSON card
 beside it (`quality.card.json` for `quality.bin`) with the data, sizes, parameters, metrics
 (precision, recall, F1 at 0.5, ROC AUC) and library versions. `ensure_quality_model` is the
-pipeline's stage: the given model, or one trained (and reused while its inputs stay the same).
+pipeline's stage: the given model, or one trained (and reused while its inputs stay the same),
+with its held-out metrics; a model whose held-out ROC AUC is below the floor stops the run
+(`WeakClassifierError`) unless the caller allows a weak one.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import random
 import subprocess
@@ -30,10 +33,13 @@ from typing import Any
 import numpy as np
 
 from corpus.cli_flags import add_config_flags, config_from_flags, flag
+from corpus.errors import UserError
 from corpus.quality.classifier import (
     DEFAULT_MAX_WORDS,
     HQ,
     LQ,
+    PREPROCESSING_RULE,
+    PREPROCESSING_VERSION,
     card_path_for,
     hq_probabilities,
     load_quality_model,
@@ -46,6 +52,8 @@ from corpus.writers.manifest import library_versions
 log = logging.getLogger(__name__)
 
 NAN_ERROR = "Encountered NaN"
+TARGET_UPDATES = 500_000  # epochs x training documents, when the epochs are not given
+MAX_AUTO_EPOCHS = 200
 
 
 # ---------------------------------------------------------------------------------------------
@@ -55,7 +63,10 @@ NAN_ERROR = "Encountered NaN"
 class QualityTrainConfig:
     """fastText and sampling parameters of the quality classifier."""
 
-    epochs: int = field(default=5, metadata=flag("fastText epochs", minimum=1))
+    # None: as many passes as `auto_epochs` gives for the training set's size.
+    epochs: int | None = field(default=None, metadata=flag(
+        f"fastText epochs; none: enough passes for ~{TARGET_UPDATES:,} document updates (5 at 100,000 "
+        f"training documents, at most {MAX_AUTO_EPOCHS})", minimum=1))
     lr: float = field(default=0.1, metadata=flag("fastText learning rate", minimum=0))
     word_ngrams: int = field(default=2, metadata=flag("word n-gram features", name="--word-ngrams",
                                                              aliases=("--wordNgrams",), minimum=1))
@@ -81,6 +92,17 @@ class TrainResult:
     model_path: Path
     card_path: Path
     metrics: dict[str, float]
+
+
+def auto_epochs(n_train: int) -> int:
+    """Passes over `n_train` training documents: ~`TARGET_UPDATES` updates, 5 to `MAX_AUTO_EPOCHS`.
+
+    fastText's usual 5 passes suit ~100,000 documents. On a few hundred (the shipped sample's
+    WebText) 5 passes at lr 0.1 barely move the model off its start: every score stays near 0.5,
+    and GPT-3's rule, which needs scores near 1 to keep a document, keeps almost nothing. The
+    cost is bounded: passes x documents never exceeds what 5 passes over 100,000 cost.
+    """
+    return max(5, min(MAX_AUTO_EPOCHS, math.ceil(TARGET_UPDATES / max(n_train, 1))))
 
 
 def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
@@ -192,7 +214,7 @@ def train_quality_classifier(positive_dirs: Sequence[Path | str], negative_dirs:
         train_file = Path(tmp) / "train.txt"
         train_file.write_text("\n".join(train) + "\n", encoding="utf-8")
         tmp_model = Path(tmp) / output_path.name
-        params = _fasttext_params(config)
+        params = _fasttext_params(config, len(train))
         attempts = _run_worker(train_file, tmp_model, params, quantize=output_path.suffix == ".ftz",
                                retries=config.retries)
         with atomic_path(output_path) as final_tmp:
@@ -211,8 +233,8 @@ def train_quality_classifier(positive_dirs: Sequence[Path | str], negative_dirs:
                  "available": available, "per_class": per_class,
                  "train": len(train), "heldout": int(held_labels.size)},
         "parameters": {**asdict(config), "fasttext": params},
-        "preprocessing": {"max_words": config.max_words,
-                          "rule": "lowercase; tokens \\w+ or one punctuation char; space-joined"},
+        "preprocessing": {"version": PREPROCESSING_VERSION, "max_words": config.max_words,
+                          "rule": PREPROCESSING_RULE},
         "metrics": metrics,
         "training_attempts": attempts,
         "bytes": output_path.stat().st_size,
@@ -224,8 +246,8 @@ def train_quality_classifier(positive_dirs: Sequence[Path | str], negative_dirs:
     return TrainResult(output_path, card_path, metrics)
 
 
-def _fasttext_params(config: QualityTrainConfig) -> dict[str, Any]:
-    return {"epoch": config.epochs, "lr": config.lr, "wordNgrams": config.word_ngrams,
+def _fasttext_params(config: QualityTrainConfig, n_train: int) -> dict[str, Any]:
+    return {"epoch": config.epochs or auto_epochs(n_train), "lr": config.lr, "wordNgrams": config.word_ngrams,
             "dim": config.dim, "minCount": config.min_count, "bucket": config.bucket,
             "loss": config.loss, "thread": config.threads, "seed": config.seed, "verbose": 0}
 
@@ -272,17 +294,104 @@ def _listing(dirs: Sequence[Path | str]) -> list[list]:
     return [[str(p), p.stat().st_size] for d in dirs for p in shard_paths(d)]
 
 
+DEFAULT_MIN_AUC = 0.8  # below this, GPT-3's rule keeps documents little better than at random
+
+
+class WeakClassifierError(UserError):
+    """The quality classifier's held-out ROC AUC is below the floor, or could not be measured.
+
+    A `UserError`: the command lines show it as one line (the AUC, the floor, where the card
+    is, how to go on anyway) and exit with status 2.
+    """
+
+
+@dataclass
+class QualityModel:
+    """The classifier a run scores with, and how good it measured on held-out documents."""
+
+    path: Path
+    source: str                     # "given" (--quality-model), "trained" now, or "reused" from an earlier run
+    metrics: dict[str, Any]         # the card's held-out metrics; {} for a given model without a card
+    min_auc: float = DEFAULT_MIN_AUC
+    allow_weak: bool = False
+
+    def __fspath__(self) -> str:
+        """Usable wherever the model's path is: `open(model)`, `Path(model)`, `str(model)`."""
+        return str(self.path)
+
+    __str__ = __fspath__
+
+    @property
+    def roc_auc(self) -> float | None:
+        """Held-out ROC AUC, None when unknown (no card, or too few held-out documents)."""
+        auc = self.metrics.get("roc_auc")
+        return None if auc is None or auc != auc else float(auc)  # NaN: a class had no held-out docs
+
+    @property
+    def weak(self) -> bool:
+        """Below the floor, or trained here and not measurable: either way not shown to work."""
+        if self.roc_auc is None:
+            return self.source != "given"  # a model the user chose, without a card, is taken on trust
+        return self.roc_auc < self.min_auc
+
+    def manifest_entry(self) -> dict[str, Any]:
+        """What the manifest and the report show about the classifier."""
+        return {"model": str(self.path), "source": self.source, "roc_auc": self.roc_auc,
+                "min_auc": self.min_auc, "weak": self.weak, "allowed_weak": self.allow_weak and self.weak,
+                "card": str(card_path_for(self.path)) if card_path_for(self.path).exists() else None,
+                # NaN (a class without held-out documents) is not JSON: null instead.
+                "metrics": {k: None if isinstance(v, float) and v != v else v for k, v in self.metrics.items()}}
+
+    def check(self) -> None:
+        """Raise `WeakClassifierError` if the classifier is weak and a weak one is not allowed."""
+        if not self.weak:
+            if self.roc_auc is None:
+                log.warning("quality model %s has no card: its held-out ROC AUC is unknown", self.path)
+            return
+        card = card_path_for(self.path)
+        n = self.metrics.get("n_heldout", 0)
+        measured = (f"held-out ROC AUC {self.roc_auc:.3f} is below {self.min_auc:g}" if self.roc_auc is not None
+                    else "held-out ROC AUC could not be measured")
+        if self.allow_weak:
+            log.warning("quality classifier: %s; going on as allowed (card: %s)", measured, card)
+            return
+        raise WeakClassifierError(
+            f"quality classifier: {measured} ({n} held-out documents, card: {card}); its scores would keep "
+            f"documents little better than at random: give it more or better --quality-positive text, "
+            f"or pass --allow-weak-classifier (or lower --min-quality-auc) to go on")
+
+
+def _card_metrics(model_path: Path) -> dict[str, Any]:
+    card = card_path_for(model_path)
+    if not card.exists():
+        return {}
+    try:
+        return dict(json.loads(card.read_text()).get("metrics") or {})
+    except (OSError, ValueError, AttributeError) as exc:
+        log.warning("quality model card %s unreadable (%s): held-out metrics unknown", card, exc)
+        return {}
+
+
 def ensure_quality_model(model: str | None, positive_dirs: Sequence[str], negative_dir: Path,
-                         work_dir: Path, config: QualityTrainConfig | None = None) -> Path | None:
-    """The model to score with: `model` if given; else one trained on `positive_dirs` (WebText)
-    against the raw text in `negative_dir`, as GPT-3 did; None when there are no positives.
+                         work_dir: Path, config: QualityTrainConfig | None = None, *,
+                         min_auc: float = DEFAULT_MIN_AUC, allow_weak: bool = False) -> QualityModel | None:
+    """The model to score with and its held-out metrics: `model` if given; else one trained on
+    `positive_dirs` (WebText) against the raw text in `negative_dir`, as GPT-3 did; None when
+    there are no positives.
 
     A trained model is kept in `work_dir` with the list of files it was trained on and reused
     while those stay the same: retraining (multi-threaded fastText is not bit-reproducible)
     would make a restarted run differ from an uninterrupted one.
+
+    Raises `WeakClassifierError` when the held-out ROC AUC (from the model's card) is below
+    `min_auc`, or could not be measured for a model trained here, unless `allow_weak`. A weak
+    model is still kept, so a rerun that allows it reuses it instead of training again.
     """
     if model:
-        return Path(model)
+        path = Path(model)
+        found = QualityModel(path, "given", _card_metrics(path), min_auc, allow_weak)
+        found.check()
+        return found
     positives = [d for d in positive_dirs if Path(d).exists() and shard_paths(d)]
     if not positives:
         log.warning("no quality model given and no WebText shards in %s: quality filter skipped",
@@ -290,15 +399,19 @@ def ensure_quality_model(model: str | None, positive_dirs: Sequence[str], negati
         return None
     path = work_dir / "quality.bin"
     stamp = work_dir / "quality.inputs.json"
-    inputs = {"positive": _listing(positives), "negative": _listing([negative_dir])}
+    inputs = {"positive": _listing(positives), "negative": _listing([negative_dir]),
+              "preprocessing": PREPROCESSING_VERSION}
     if path.exists() and stamp.exists() and json.loads(stamp.read_text()) == inputs:
         log.info("reusing the quality classifier trained earlier: %s", path)
-        return path
-    log.info("training the quality classifier: %s (positive) vs raw crawl text (negative)", positives)
-    result = train_quality_classifier(positives, [negative_dir], path, config)
-    atomic_write_json(stamp, inputs)
-    print(f"quality classifier: {json.dumps(result.metrics)}  (card: {result.card_path})")
-    return path
+        found = QualityModel(path, "reused", _card_metrics(path), min_auc, allow_weak)
+    else:
+        log.info("training the quality classifier: %s (positive) vs raw crawl text (negative)", positives)
+        result = train_quality_classifier(positives, [negative_dir], path, config)
+        atomic_write_json(stamp, inputs)
+        found = QualityModel(path, "trained", result.metrics, min_auc, allow_weak)
+    print(f"quality classifier: {json.dumps(found.metrics)}  (card: {card_path_for(path)})")
+    found.check()
+    return found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -335,6 +448,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"model: {result.model_path}  card: {result.card_path}")
     print(f"held-out ({m.get('n_heldout', 0)} docs): precision {m.get('precision')}  recall {m.get('recall')}  "
           f"F1 {m.get('f1')}  accuracy {m.get('accuracy')}  ROC AUC {m.get('roc_auc')}")
+    if QualityModel(result.model_path, "trained", m).weak:
+        print(f"warning: held-out ROC AUC below {DEFAULT_MIN_AUC:g}: the pipelines stop on this model "
+              f"unless told --allow-weak-classifier")
 
 
 if __name__ == "__main__":

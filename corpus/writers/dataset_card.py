@@ -80,6 +80,14 @@ def card_markdown(manifest: dict[str, Any]) -> str:
     shown_inputs = "\n".join(f"- `{p}`" for p in inputs[:20]) + (f"\n- ... and {len(inputs) - 20:,} more"
                                                                  if len(inputs) > 20 else "")
     versions = ", ".join(f"{k} {v}" for k, v in manifest.get("versions", {}).items())
+    classifier = manifest.get("quality_classifier")
+    if classifier:
+        auc = classifier.get("roc_auc")
+        quality_line = (f"\nQuality classifier: `{Path(classifier['model']).name}` ({classifier['source']}), held-out "
+                        f"ROC AUC {'unknown' if auc is None else f'{auc:.3f}'} (floor {classifier['min_auc']})"
+                        f"{', below the floor: kept by --allow-weak-classifier' if classifier.get('weak') else ''}.\n")
+    else:
+        quality_line = ""
     decontamination = ("\n".join(f"- `{b}`" for b in benchmarks) if benchmarks
                        else "None: no benchmark files were given (`--decontaminate`).")
     body = f"""
@@ -91,7 +99,7 @@ def card_markdown(manifest: dict[str, Any]) -> str:
 ## Recipe
 
 {RECIPES.get(manifest['pipeline'], manifest['pipeline'])}
-The exact parameters are in `manifest.json` (`parameters`); `report.html` shows the funnel, score
+{quality_line}The exact parameters are in `manifest.json` (`parameters`); `report.html` shows the funnel, score
 histograms and examples of dropped documents.
 
 ## What each step kept

@@ -110,6 +110,25 @@ def length_histogram(shard_files: Sequence[Path]) -> tuple[list[int], int]:
     return counts.tolist(), total
 
 
+def quality_classifier_html(entry: dict[str, Any] | None) -> str:
+    """The quality classifier: where it came from, its held-out metrics against the floor."""
+    if not entry:
+        return "<p>No quality classifier in this run.</p>"
+    m = entry.get("metrics") or {}
+    auc = entry.get("roc_auc")
+    verdict = ""
+    if entry.get("weak"):
+        verdict = ('<p style="color:#b00"><b>Below the floor</b>: the run went on because of '
+                   "<code>--allow-weak-classifier</code>; its scores keep documents little better than "
+                   "at random.</p>") if entry.get("allowed_weak") else '<p style="color:#b00"><b>Below the floor.</b></p>'
+    cells = "".join(f"<tr><td>{html.escape(k)}</td><td class='num'>{'-' if m.get(k) is None else f'{m[k]:.3f}'}</td></tr>"
+                    for k in ("precision", "recall", "f1", "accuracy") if k in m)
+    auc_text = "unknown (no card)" if auc is None else f"{auc:.3f}"
+    return (f"<p><code>{html.escape(entry.get('model') or '')}</code> ({html.escape(entry.get('source') or '')}): "
+            f"held-out ROC AUC <b>{auc_text}</b> (floor {entry.get('min_auc')}), "
+            f"{m.get('n_heldout', '?')} held-out documents.</p>{verdict}<table>{cells}</table>")
+
+
 def fuzzy_dedup_html(summary: dict[str, Any] | None) -> str:
     """Cluster sizes and a few removed pairs of the near-duplicate stage."""
     if not summary:
@@ -148,6 +167,7 @@ def write_report(out_dir: Path, manifest: dict[str, Any], steps: Sequence[StepSt
 <h2>Funnel</h2>{funnel_html(manifest["steps"])}
 <h2>Words per kept document</h2>{binned_svg(length_bins, 0, LENGTH_MAX_LOG10, label="log10(words)")}
 <h2>Scores of every document scored</h2>{score_histograms_html(steps)}
+<h2>Quality classifier</h2>{quality_classifier_html(manifest.get("quality_classifier"))}
 <h2>Near-duplicates</h2>{fuzzy_dedup_html(manifest.get("fuzzy_dedup"))}
 <h2>Dropped documents, by step and reason</h2>{examples_html(steps)}
 <h2>Sample of kept documents</h2>{samples}

@@ -23,6 +23,8 @@ Module map (all in this folder; ``data/`` is not a package):
 * ``sample_prose.py``        ``ProseGenerator``: articles, titles and self-post text
 * ``sample_html.py``         ``Site`` and the HTML page renderers; PDF/JPEG/PNG/JSON payloads
 * ``sample_lowquality.py``   boilerplate, spam, lorem ipsum, shop and non-English pages
+* ``sample_machinetext.py``  machine-made text that survives extraction: SEO, listings, legal,
+                             guestbook spam, near-empty pages (the classifier's negatives)
 * ``sample_common.py``       file names, seeds, clocks, ``canonicalize_url``, ``atomic_write``
 * ``sample_warc.py``         ``DeterministicWarc``: warcio with reproducible ids and dates
 * ``sample_webtext.py``      the WebText sites, pages and ``write_webtext_pages``

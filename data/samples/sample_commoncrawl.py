@@ -1,6 +1,12 @@
 """The Common-Crawl-like shard: good articles, near and exact duplicates, copies of WebText
-pages, boilerplate, spam, lorem ipsum, shop listings, other languages and charsets, non-HTML
-payloads, redirects, revisits and a malformed tail; plus the truncated shard."""
+pages, boilerplate, spam, lorem ipsum, shop listings, machine-made pages (SEO, listings, legal,
+guestbook spam, near-empty stubs), other languages and charsets, non-HTML payloads, redirects,
+revisits and a malformed tail; plus the truncated shard.
+
+Like a real crawl, it is mostly not prose: about one English page in six is a WebText-like
+article or a copy of one. GPT-3's quality classifier is trained on WebText against this raw
+text, so the share of prose in it bounds what the classifier can learn (see README.md).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from urllib.parse import urlsplit
 
 import sample_html as H
 import sample_lowquality as LQ
+import sample_machinetext as MT
 from sample_common import (
     CC_CRAWL,
     CC_FETCH_START,
@@ -113,14 +120,19 @@ class CCPlan:
 
 # Target counts per kind in cc_sample.warc.gz (responses).
 CC_COUNTS = {
-    "good_article": 248,
-    "webtext_near_copy": 100,
-    "near_dup_clusters": 26,     # clusters of 2-5 pages
-    "exact_dup": 25,
-    "boilerplate": 95,
-    "spam": 50,
-    "lorem": 20,
-    "product_list": 40,
+    "good_article": 95,
+    "webtext_near_copy": 32,
+    "near_dup_clusters": 12,    # clusters of 2-5 pages
+    "exact_dup": 10,
+    "boilerplate": 40,
+    "spam": 30,
+    "lorem": 10,
+    "product_list": 20,
+    "seo": 55,
+    "listing": 130,
+    "legal": 25,
+    "comment_spam": 50,
+    "stub": 520,
     "foreign": {"de": 22, "fr": 20, "es": 20, "ru": 10, "zh": 10, "ja": 5},
     "image": 12, "pdf": 6, "json": 8,
     "redirect": 12, "not_found": 10,
@@ -136,6 +148,8 @@ def build_commoncrawl_plan(gen: ProseGenerator, webtext: WebtextPlan) -> CCPlan:
     article_sites = [_cc_site(rng_for("cc-site", h), h, ("News", "Science", "Life", "Culture", "Opinion"))
                      for h in article_hosts]
     junk_sites = [_cc_site(rng_for("cc-site", h), h) for h in junk_hosts]
+    # Machine-made pages come from many more hosts than articles do, as in a real crawl.
+    machine_sites = [_cc_site(rng_for("cc-site", h), h) for h in cc_host_names(rng_for("cc-machine-hosts"), 160, taken)]
     caps: list[Capture] = []
     urls: set[str] = set()
 
@@ -220,6 +234,37 @@ def build_commoncrawl_plan(gen: ProseGenerator, webtext: WebtextPlan) -> CCPlan:
         site = p_rng.choice(junk_sites)
         caps.append(Capture(unique_url(site, f"/shop/?page={p_rng.randint(1, 60)}&orderby=popularity"), "product_list",
                             LQ.product_listing_page(site, p_rng).encode("utf-8"), ip=site.ip, server=site.server))
+
+    # Machine-made text that survives extraction (sample_machinetext): what GPT-3's classifier
+    # is for. Most of the raw crawl's text is like this, so most of the classifier's negatives are.
+    for i in range(CC_COUNTS["seo"]):
+        m_rng = rng_for("cc-seo", i)
+        site = m_rng.choice(machine_sites)
+        caps.append(Capture(unique_url(site, m_rng.choice(["/", "/services/", "/about/", f"/{slugify(site.name)}-{i}/"])),
+                            "seo", MT.seo_page(site, m_rng).encode("utf-8"), ip=site.ip, server=site.server))
+    for i in range(CC_COUNTS["listing"]):
+        m_rng = rng_for("cc-listing", i)
+        site = m_rng.choice(machine_sites)
+        what, page = MT.listing_page(site, m_rng)
+        caps.append(Capture(unique_url(site, f"/{what}/?page={m_rng.randint(1, 80)}"), "listing", page.encode("utf-8"),
+                            group=what, ip=site.ip, server=site.server))
+    for i in range(CC_COUNTS["legal"]):
+        m_rng = rng_for("cc-legal", i)
+        site = m_rng.choice(machine_sites + junk_sites + article_sites)
+        caps.append(Capture(unique_url(site, m_rng.choice(["/privacy-policy/", "/terms/", "/legal/", "/disclaimer/"])),
+                            "legal", MT.legal_page(site, m_rng).encode("utf-8"), ip=site.ip, server=site.server))
+    for i in range(CC_COUNTS["comment_spam"]):
+        m_rng = rng_for("cc-comment-spam", i)
+        site = m_rng.choice(machine_sites + junk_sites)
+        caps.append(Capture(unique_url(site, f"/{m_rng.randint(2012, 2017)}/{m_rng.randint(1, 12):02d}/post-{i}/"),
+                            "comment_spam", MT.comment_spam_page(site, m_rng).encode("utf-8"), ip=site.ip,
+                            server=site.server))
+    for i in range(CC_COUNTS["stub"]):
+        m_rng = rng_for("cc-stub", i)
+        site = m_rng.choice(machine_sites)
+        what, page = MT.stub_page(site, m_rng)
+        caps.append(Capture(unique_url(site, m_rng.choice(["/", "/index.html", "/login", "/app/", f"/p/{i}"])), "stub",
+                            page.encode("utf-8"), group=what, ip=site.ip, server=site.server))
 
     # Non-English pages; about a third in the legacy charset their site declares.
     for lang, n in CC_COUNTS["foreign"].items():

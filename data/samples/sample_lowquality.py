@@ -72,7 +72,7 @@ def boilerplate_page(site: Site, rng: random.Random, teaser: list[str] | None = 
     footer = " | ".join(rng.sample(["Home", "About", "Contact", "Privacy", "Terms", "Sitemap", "Imprint"], 4))
     blocks.append(f'<div class="footer">{footer}<br>&copy; {rng.randint(2008, 2017)} {esc(site.name)}. '
                   "All rights reserved. Powered by WordPress. Theme by ThemeForest.</div>")
-    return _page(site.name, "\n".join(blocks))
+    return simple_page(site.name, "\n".join(blocks))
 
 
 # --------------------------------------------------------------------------------------
@@ -113,7 +113,7 @@ def spam_page(site: Site, rng: random.Random) -> str:
     keywords = ", ".join([key] * 5 + list(theme[1]))
     links = " ".join(f'<a href="/{key.replace(" ", "-")}-{i}.html">{key} {i}</a>' for i in range(1, rng.randint(10, 30)))
     body = "".join(f"<p>{esc(line)}</p>" for line in lines) + f'<div class="links">{links}</div>'
-    return _page(f"{key.title()} | {key} | Best {key}", f"<h1>{esc(key.upper())}</h1>{body}",
+    return simple_page(f"{key.title()} | {key} | Best {key}", f"<h1>{esc(key.upper())}</h1>{body}",
                  extra_head=f'<meta name="keywords" content="{esc(keywords)}">')
 
 
@@ -145,7 +145,7 @@ def lorem_page(site: Site, rng: random.Random) -> str:
     paras = "".join(f"<p>{lorem_paragraph(rng, first=i == 0)}</p>" for i in range(rng.randint(2, 6)))
     services = "".join(f"<div class=\"service\"><h3>Service {i}</h3><p>{lorem_paragraph(rng)[:120]}</p></div>"
                        for i in range(1, 4))
-    return _page(f"{site.name} - Just another WordPress site",
+    return simple_page(f"{site.name} - Just another WordPress site",
                  f"<h1>Welcome to {esc(site.name)}</h1>{paras}<section>{services}</section>"
                  '<p><a href="#">Learn more</a> | <a href="#">Contact us</a></p>')
 
@@ -173,7 +173,7 @@ def product_listing_page(site: Site, rng: random.Random) -> str:
                     f'<span class="price">${price}</span> <span class="sku">{sku}</span> '
                     f'<button>Add to cart</button></li>')
     filters = "".join(f"<li><input type=checkbox> {c}</li>" for c in rng.sample(PRODUCT_NOUN, 6))
-    return _page(f"Shop all products | {site.name}",
+    return simple_page(f"Shop all products | {site.name}",
                  f"<h1>All Products</h1><div class=\"filters\"><h3>Filter by</h3><ul>{filters}</ul></div>"
                  f"<p>Showing 1-{len(rows)} of {len(rows) * rng.randint(3, 20)} results</p>"
                  f"<ul class=\"products\">{''.join(rows)}</ul><div>Sort by: Popularity | Price | Newest</div>")
@@ -345,10 +345,11 @@ def foreign_page(site: Site, lang: str, rng: random.Random, charset: str = "utf-
     title, paragraphs = foreign_text(lang, rng)
     nav = " | ".join(f'<a href="/{i}">{esc(w)}</a>' for i, w in enumerate(FOREIGN_NAV[lang]))
     body = "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs)
-    return _page(title, f"<nav>{nav}</nav><article><h1>{esc(title)}</h1>{body}</article>",
+    return simple_page(title, f"<nav>{nav}</nav><article><h1>{esc(title)}</h1>{body}</article>",
                  lang=lang, charset=charset)
 
 
-def _page(title: str, body: str, *, lang: str = "en", charset: str = "utf-8", extra_head: str = "") -> str:
+def simple_page(title: str, body: str, *, lang: str = "en", charset: str = "utf-8", extra_head: str = "") -> str:
+    """A bare HTML document (no site template) around ``body``."""
     return (f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="{charset}"><title>{esc(title)}</title>'
             f"{extra_head}</head>\n<body>\n{body}\n</body></html>\n")

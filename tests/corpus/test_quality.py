@@ -1,11 +1,13 @@
 import json
 import random
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import corpus.quality.training as quality
+from corpus.filters.pii import PIIAnonymizer
 from corpus.quality.classifier import (
     QualityConfig,
     QualityScorer,
@@ -15,7 +17,16 @@ from corpus.quality.classifier import (
     pareto_keep,
     preprocess,
 )
-from corpus.quality.training import QualityTrainConfig, classification_metrics, roc_auc, train_quality_classifier
+from corpus.quality.training import (
+    QualityTrainConfig,
+    TrainResult,
+    WeakClassifierError,
+    auto_epochs,
+    classification_metrics,
+    ensure_quality_model,
+    roc_auc,
+    train_quality_classifier,
+)
 from corpus.records import Document
 from corpus.writers.shard_writer import ShardWriter
 
@@ -69,6 +80,19 @@ def test_classifier_separates_prose_from_spam_and_writes_a_card(trained):
     assert card["metrics"] == trained.metrics
     assert card["parameters"]["fasttext"]["dim"] == 16 and card["preprocessing"]["max_words"] == 1000
     assert "numpy" in card["versions"]
+
+
+def test_small_training_sets_get_more_passes(tmp_path):
+    # 5 passes suit ~100,000 documents; on the sample's ~600 they left every score near 0.5.
+    assert auto_epochs(100_000) == auto_epochs(2_000_000) == 5
+    assert auto_epochs(10_000) == 50 and auto_epochs(600) == 200
+    write_shards(tmp_path / "pos", prose, 40, 1)
+    write_shards(tmp_path / "neg", spam, 40, 2)
+    result = train_quality_classifier([tmp_path / "pos"], [tmp_path / "neg"], tmp_path / "q.bin",
+                                      QualityTrainConfig(threads=1, dim=16, bucket=20_000))
+    card = json.loads(result.card_path.read_text())
+    assert card["parameters"]["epochs"] is None and card["parameters"]["fasttext"]["epoch"] == 200
+    assert card["preprocessing"]["version"] == 2 and "__email__" in card["preprocessing"]["rule"]
 
 
 def test_scorer_sets_scores_and_keeps_by_threshold(trained):
@@ -158,3 +182,121 @@ def test_training_retries_in_a_fresh_process_on_nan(tmp_path, monkeypatch):
                         lambda cmd, **kw: subprocess.CompletedProcess(cmd, 1, "", "ValueError: bad input"))
     with pytest.raises(RuntimeError, match="bad input"):
         quality._run_worker(tmp_path / "t.txt", tmp_path / "x.bin", {}, False, retries=3)
+
+
+# ---------------------------------------------------------------------------------------------
+# Both classes through the same normalisation: the anonymisation is not a feature.
+
+USERS = ["john.smith", "mary_k", "info", "sales", "press.office", "j.doe+news", "webmaster", "a.lee"]
+HOSTS = ["gmail.com", "harbour-gazette.co.uk", "tidewater.org", "mail.ru", "council.gov", "shop.biz"]
+PUBLIC_IPS = ["8.8.8.8", "93.184.216.34", "151.101.1.69", "2606:4700:4700::1111", "2001:4860:4860::8888"]
+
+
+def raw_contact(rng: random.Random) -> str:
+    """A short notice with a real-looking address in it, as the raw crawl has them."""
+    address = f"{rng.choice(USERS)}@{rng.choice(HOSTS)}" if rng.random() < 0.7 else rng.choice(PUBLIC_IPS)
+    return (f"{rng.choice(SUBJECTS).capitalize()} {rng.choice(VERBS)} {rng.choice(OBJECTS)} {rng.choice(TAILS)} "
+            f"Write to {address} for details.")
+
+
+def anonymized_contact(rng: random.Random) -> str:
+    """The same kind of text after the cleaning steps, as the WebText positives have it."""
+    return PIIAnonymizer().anonymize(raw_contact(rng))
+
+
+def test_raw_addresses_and_pii_placeholders_preprocess_to_the_same_line():
+    raw = ("Mail John.Smith@Gmail.com or press@council.gov; server 93.184.216.34, mirror 2001:4860:4860::8888. "
+           "Private 10.0.0.1 stays private.")
+    anonymized = PIIAnonymizer().anonymize(raw)
+    assert "email@example.com" in anonymized and "192.0.2.1" in anonymized and "2001:db8::1" in anonymized
+    assert preprocess(raw) == preprocess(anonymized)
+    assert preprocess(raw).count("__email__") == 2 and preprocess(raw).count("__ip__") == 3
+    # Things that only look like addresses are left as they are.
+    assert preprocess("at 12:30:45 on 1.2.3 and 999.1.1.1") == "at 12 : 30 : 45 on 1 . 2 . 3 and 999 . 1 . 1 . 1"
+
+
+def test_classifier_does_not_learn_the_anonymisation(tmp_path):
+    # Positives and negatives from one distribution of text, differing only in whether the
+    # addresses were anonymised: exactly the artefact between WebText shards and the raw crawl.
+    # Before both classes were normalised alike, fastText separated them perfectly (AUC 1.0)
+    # and the placeholder alone scored as "high quality".
+    write_shards(tmp_path / "pos", anonymized_contact, 200, 5)
+    write_shards(tmp_path / "neg", raw_contact, 200, 6)
+    config = QualityTrainConfig(threads=1, dim=16, bucket=20_000, epochs=10, seed=3, heldout=0.2)
+    result = train_quality_classifier([tmp_path / "pos"], [tmp_path / "neg"], tmp_path / "q.bin", config)
+    assert result.metrics["roc_auc"] < 0.7  # chance, not the e-mail feature
+    scorer = QualityScorer(QualityConfig(str(result.model_path), mode="score"))
+    raw = "The council met on Tuesday. Write to john.smith@gmail.com or visit 93.184.216.34 for the plan."
+    assert scorer.score(raw) == scorer.score(PIIAnonymizer().anonymize(raw))
+
+
+# ---------------------------------------------------------------------------------------------
+# The pipeline's stage: the held-out AUC comes back with the model and a weak one stops the run.
+
+def test_ensure_quality_model_returns_the_held_out_metrics_and_reuses_the_model(trained, tmp_path, monkeypatch):
+    root = trained.model_path.parents[1]
+    config = QualityTrainConfig(threads=1, dim=16, bucket=20_000, epochs=5, seed=3)
+    model = ensure_quality_model(None, [str(root / "webtext")], root / "cc_raw", tmp_path / "q", config)
+    assert model.source == "trained" and model.path == tmp_path / "q" / "quality.bin"
+    assert Path(model) == model.path and str(model) == str(model.path)  # usable where the path was
+    assert model.roc_auc == model.metrics["roc_auc"] > 0.9 and not model.weak
+    entry = model.manifest_entry()
+    assert entry["roc_auc"] == model.roc_auc and entry["min_auc"] == 0.8 and entry["weak"] is False
+    assert entry["metrics"]["n_heldout"] == 52 and entry["card"].endswith("quality.card.json")
+    json.dumps(entry)  # goes into manifest.json as it is
+
+    monkeypatch.setattr(quality, "train_quality_classifier", lambda *a, **k: pytest.fail("retrained"))
+    again = ensure_quality_model(None, [str(root / "webtext")], root / "cc_raw", tmp_path / "q", config)
+    assert again.source == "reused" and again.metrics == model.metrics
+    given = ensure_quality_model(str(model.path), [], root / "cc_raw", tmp_path / "other")
+    assert given.source == "given" and given.metrics == model.metrics
+
+
+def fake_training(auc, calls):
+    """Stands in for fastText: writes a model file and a card with the given held-out AUC."""
+
+    def train(positive_dirs, negative_dirs, output_path, config=None):
+        calls.append(output_path)
+        output_path.parent.mkdir(parents=True, exist_ok=True)
+        output_path.write_bytes(b"model")
+        metrics = {"roc_auc": auc, "n_heldout": 66, "n_heldout_positive": 33}
+        card_path_for(output_path).write_text(json.dumps({"metrics": metrics}))
+        return TrainResult(output_path, card_path_for(output_path), metrics)
+
+    return train
+
+
+def test_a_weak_classifier_stops_the_run_unless_allowed(tmp_path, monkeypatch):
+    write_shards(tmp_path / "webtext", prose, 5, 1)
+    write_shards(tmp_path / "raw", spam, 5, 2)
+    calls = []
+    monkeypatch.setattr(quality, "train_quality_classifier", fake_training(0.64, calls))
+    args = (None, [str(tmp_path / "webtext")], tmp_path / "raw", tmp_path / "q")
+
+    with pytest.raises(WeakClassifierError) as error:
+        ensure_quality_model(*args)
+    message = str(error.value)
+    assert "\n" not in message and "0.640 is below 0.8" in message and "--allow-weak-classifier" in message
+    assert "66 held-out documents" in message and "quality.card.json" in message
+
+    # Allowed: the model trained by the stopped run is reused, marked weak.
+    model = ensure_quality_model(*args, allow_weak=True)
+    assert len(calls) == 1 and model.source == "reused"
+    assert model.weak and model.manifest_entry()["allowed_weak"] is True and model.roc_auc == 0.64
+    # The floor is a setting.
+    assert not ensure_quality_model(*args, min_auc=0.6).weak
+    with pytest.raises(WeakClassifierError, match="below 0.9"):
+        ensure_quality_model(*args, min_auc=0.9)
+
+
+def test_an_unmeasured_classifier_stops_the_run_but_a_given_one_without_card_is_trusted(tmp_path, monkeypatch):
+    write_shards(tmp_path / "webtext", prose, 5, 1)
+    write_shards(tmp_path / "raw", spam, 5, 2)
+    monkeypatch.setattr(quality, "train_quality_classifier", fake_training(float("nan"), []))
+    with pytest.raises(WeakClassifierError, match="could not be measured"):
+        ensure_quality_model(None, [str(tmp_path / "webtext")], tmp_path / "raw", tmp_path / "q")
+
+    bare = tmp_path / "bare.bin"
+    bare.write_bytes(b"model")
+    model = ensure_quality_model(str(bare), [], tmp_path / "raw", tmp_path / "q2")
+    assert model.roc_auc is None and not model.weak and model.manifest_entry()["card"] is None

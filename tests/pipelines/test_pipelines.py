@@ -6,6 +6,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from corpus.quality.training import WeakClassifierError
 from corpus.readers.shards import shard_paths
 from corpus.schema import SCHEMA
 from corpus.writers.publish import published_signatures
@@ -173,7 +174,11 @@ def test_gpt3_recipe_classifier_reference_dedup_and_decontamination(webtext_conf
         inputs=[str(tmp_path / "cc.warc.gz")], output=str(tmp_path / "cc"), workers=1,
         cleaning=CleaningConfig(min_words=20), quality_positive=[str(webtext)], quality_mode="score",
         dedup_against=[str(webtext)], decontaminate=[str(bench)])
+    with pytest.raises(WeakClassifierError, match="allow-weak-classifier"):  # 2 held-out documents
+        clean_commoncrawl.run(config)
+    config.allow_weak_classifier = True
     manifest = clean_commoncrawl.run(config)
+    assert manifest["quality_classifier"]["weak"] and manifest["quality_classifier"]["metrics"]["n_heldout"] == 2
     out = tmp_path / "cc"
     assert_manifest_adds_up(out)
     steps = {s["name"]: s for s in manifest["steps"]}
@@ -189,3 +194,14 @@ def test_gpt3_recipe_classifier_reference_dedup_and_decontamination(webtext_conf
     assert all("harbour wall twice" not in r["text"] for r in leak)
     assert manifest["fuzzy_dedup"]["examples"][0]["reason"] == "near_duplicate_of_reference"
     assert "Removed pairs" in (out / "report.html").read_text()
+    assert "Below the floor" in (out / "report.html").read_text()
+    assert "below the floor: kept by --allow-weak-classifier" in (out / "README.md").read_text()
+
+
+def test_user_errors_are_one_line_and_exit_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        clean_commoncrawl.main(["--quality-model", str(tmp_path / "missing.bin"), "--output", str(tmp_path / "o")])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"python -m pipelines.clean_commoncrawl: error: --quality-model {tmp_path / 'missing.bin'}: "
+                   "no such file"]
