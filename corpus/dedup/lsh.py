@@ -5,9 +5,22 @@ whose keys are equal in any band are candidates. MinHashLSH keeps a Python dict 
 (~17k inserts/s, several hundred bytes per document and band); here a band is one numpy column
 hash + a sort, and equal neighbours are compared value by value, so a 64-bit hash collision
 cannot join two buckets. The candidate pairs are exactly MinHashLSH's (a test checks it).
+
+**Which pairs of a bucket are compared** (`bucket_pairs`). When candidates are verified, an edge
+must join two documents that were compared with each other: joining each member to the bucket's
+first member and verifying that pair alone misses every pair of other members (two identical
+pages in a bucket headed by an unrelated page are never joined). So a bucket of up to
+`window + 1` members gives all its pairs; a larger one (a template or boilerplate shingle shared
+by thousands of pages: 1-row bands make many) gives each member and the `window` members that
+follow it in the order of their other signature values, so the cost stays linear. That order puts
+equal signatures next to each other, and signatures that share more values closer together:
+identical documents are always compared; pairs lost in one oversized bucket usually meet in
+another band.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
@@ -54,12 +67,69 @@ def band_buckets(band: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def bucket_edges(order: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Edges joining each bucket member to the bucket's first member (enough for components)."""
+    """Edges joining each bucket member to the bucket's first member.
+
+    Enough for components only when every collision is an edge (no verification); verified
+    edges need `bucket_pairs`.
+    """
     if order.size == 0:
         return order, order
     first = np.concatenate([[True], group[1:] != group[:-1]])
     head = order[first][np.cumsum(first) - 1]
     return order[~first], head[~first]
+
+
+def bucket_sizes(order: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """The size of the bucket of each entry of `order` (from `band_buckets`)."""
+    if order.size == 0:
+        return np.empty(0, np.int64)
+    starts = np.flatnonzero(np.concatenate([[True], group[1:] != group[:-1]]))
+    sizes = np.diff(np.append(starts, order.size))
+    return np.repeat(sizes, sizes)
+
+
+def bucket_pairs(order: np.ndarray, group: np.ndarray, window: int,
+                 sort_keys: Callable[[np.ndarray], np.ndarray] | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, int]:
+    """Pairs of rows to compare in the buckets of `band_buckets`: (u, v, n_skipped).
+
+    A bucket of up to `window + 1` rows gives all its pairs. A larger one is put in the order of
+    `sort_keys(rows)` (an m x k array, compared column by column, then by row) and gives each
+    row with the `window` rows after it: m * window pairs instead of m^2 / 2. `n_skipped` counts
+    the pairs of such buckets left uncompared. Each pair comes once, as (earlier, later) entry.
+    """
+    if window < 1:
+        raise ValueError(f"window must be >= 1, got {window}")
+    empty = np.empty(0, np.int64)
+    if order.size == 0:
+        return empty, empty, 0
+    order = np.asarray(order, np.int64)
+    starts = np.flatnonzero(np.concatenate([[True], group[1:] != group[:-1]]))
+    sizes = np.diff(np.append(starts, order.size))
+    end = np.repeat(starts + sizes, sizes)  # one past the last entry of each entry's bucket
+    big = np.flatnonzero(np.repeat(sizes > window + 1, sizes))
+    n_skipped = 0
+    if big.size:
+        m = sizes[sizes > window + 1].astype(np.int64)
+        n_skipped = int((m * (m - 1) // 2 - (m * window - window * (window + 1) // 2)).sum())
+        if sort_keys is not None:
+            rows = order[big]
+            keys = np.asarray(sort_keys(rows))
+            # np.lexsort sorts by its last key first: the bucket, then the keys in their order.
+            perm = np.lexsort((rows, *keys.T[::-1], group[big]))
+            order = order.copy()
+            order[big] = rows[perm]
+    us, vs = [], []
+    at = np.flatnonzero(end - np.arange(order.size) > 1)  # entries with a later one in their bucket
+    for d in range(1, window + 1):
+        at = at[end[at] - at > d]
+        if at.size == 0:
+            break
+        us.append(order[at])
+        vs.append(order[at + d])
+    if not us:
+        return empty, empty, n_skipped
+    return np.concatenate(us), np.concatenate(vs), n_skipped
 
 
 def connected_components(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import codecs
 from dataclasses import dataclass, field
 
+from corpus.charset import decode_declared, decode_detected
 from corpus.cli_flags import CLEANING, flag
 
 ENGINES = ("trafilatura", "resiliparse")
@@ -36,39 +36,6 @@ class ExtractionConfig:
             raise ValueError(f"unknown extractor {self.engine!r}; choose from {ENGINES}")
 
 
-_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-
-
-def decode_declared(payload: bytes, charset: str | None) -> str | None:
-    """The payload decoded as declared, or None when the declaration is missing, unknown or wrong.
-
-    As browsers do (WHATWG Encoding): a byte order mark overrides the header, and a label means
-    what the web means by it (`iso-8859-1` and `ascii` are windows-1252, `gb2312` is gbk). The
-    decoding is strict: bytes the charset cannot hold prove the label wrong, where replacing them
-    would put U+FFFD in the text. Bytes that are valid UTF-8 with non-ASCII in them are UTF-8
-    whatever the label says: a legacy encoding practically never forms valid UTF-8 by chance, and
-    decoding them as, say, windows-1252 never fails but gives mojibake ("cafÃ©").
-    """
-    from resiliparse.parse.encoding import map_encoding_to_html5
-
-    for bom, codec in _BOMS:
-        if payload.startswith(bom):
-            return _strict(payload, codec)
-    codec = map_encoding_to_html5(charset, fallback_utf8=False) if charset else None
-    if codec is None:
-        return None
-    if codec != "utf-8" and not payload.isascii() and (text := _strict(payload, "utf-8")) is not None:
-        return text
-    return _strict(payload, codec)
-
-
-def _strict(payload: bytes, codec: str) -> str | None:
-    try:
-        return payload.decode(codec)
-    except (UnicodeDecodeError, LookupError):
-        return None
-
-
 def decode_html(payload: bytes, charset: str | None) -> str | bytes:
     """The page as text when its declared charset holds (see `decode_declared`); otherwise its
     bytes, for the engine to detect the encoding as it does for an undeclared page."""
@@ -76,20 +43,12 @@ def decode_html(payload: bytes, charset: str | None) -> str | bytes:
     return payload if text is None else text
 
 
-def _to_str(html: str | bytes) -> str:
-    if isinstance(html, str):
-        return html
-    from resiliparse.parse.encoding import bytes_to_str, detect_encoding
-
-    return bytes_to_str(html, detect_encoding(html))
-
-
 def extract_text(html: str | bytes, url: str | None, config: ExtractionConfig) -> str | None:
     """The main text of a page with the configured engine, or None when there is none."""
     if config.engine == "resiliparse":
         from resiliparse.extract.html2text import extract_plain_text
 
-        return extract_plain_text(_to_str(html), main_content=True, alt_texts=False, links=False,
+        return extract_plain_text((html if isinstance(html, str) else decode_detected(html)), main_content=True, alt_texts=False, links=False,
                                   list_bullets=False, preserve_formatting=True, comments=False)
     import trafilatura
 

@@ -1,4 +1,9 @@
-"""Where inputs come from: local paths and globs, http(s) URLs, s3://, and Common Crawl path listings."""
+"""Where inputs come from: local paths and globs, http(s) URLs, s3://, and Common Crawl path listings.
+
+A local input that is no readable file is an `InputError` (a `UserError`: one line, exit status 2).
+`RewindableStream` lets the archive and dump readers go back after a broken part, on a local
+file or an HTTP download alike.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import gzip
 import http.client
 import io
 import logging
+import os
 import re
 import time
 import urllib.error
@@ -15,12 +21,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
 
+from corpus.errors import UserError
 from corpus.retry import BackoffPolicy, GaveUp, Retry, retry_call
 
 log = logging.getLogger(__name__)
 
 COMMONCRAWL_BASE_URL = "https://data.commoncrawl.org/"
-USER_AGENT = "webtext/0.1 (+https://github.com/webtext/webtext)"
+USER_AGENT = "webtext/0.1"  # downloads of archives (Common Crawl); the page fetcher has its own
 REMOTE_SCHEMES = ("http://", "https://", "s3://")
 
 
@@ -43,24 +50,46 @@ def read_listing(path: str, base_url: str = COMMONCRAWL_BASE_URL) -> list[str]:
     return [ln if is_remote(ln) or Path(ln).is_absolute() else base + ln for ln in lines]
 
 
+class InputError(UserError, FileNotFoundError):
+    """A local input that names no readable file: a missing path, a glob that matches nothing, a
+    directory, a file that cannot be read. Its message is one line; command lines show it with exit
+    status 2 (a `UserError`), and code that expects a `FileNotFoundError` still catches it."""
+
+
 def expand_inputs(patterns: Iterable[str], base_url: str = COMMONCRAWL_BASE_URL) -> list[str]:
     """Paths, globs, URLs and path listings to a de-duplicated list of inputs, in a stable order.
 
-    A local pattern that matches nothing is an error: a typo must not give an empty run.
+    A local input that is not a readable file raises `InputError`: a typo must not give an empty
+    run, nor a traceback from deep inside a reader. Folders that a glob matches are passed over
+    (`crawl/*` beside a `logs/` folder); a folder named on its own is an error.
     """
     out: list[str] = []
     for pattern in patterns:
         pattern = str(pattern)
-        if _is_listing(pattern):
-            out.extend(read_listing(pattern, base_url))
-        elif is_remote(pattern):
-            out.append(pattern)
+        if is_remote(pattern):
+            out.extend(read_listing(pattern, base_url) if _is_listing(pattern) else [pattern])
+            continue
+        if glob.has_magic(pattern):
+            matched = [p for p in sorted(glob.glob(pattern)) if not Path(p).is_dir()]
+            if not matched:
+                raise InputError(f"no input matches {pattern!r}")
         else:
-            matched = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
-            if not matched or not all(Path(p).exists() for p in matched):
-                raise FileNotFoundError(f"no input matches {pattern!r}")
-            out.extend(matched)
+            matched = [pattern]
+        for path in matched:
+            _check_readable_file(path)
+            out.extend(read_listing(path, base_url) if _is_listing(path) else [path])
     return list(dict.fromkeys(out))
+
+
+def _check_readable_file(path: str) -> None:
+    """Raise `InputError` unless `path` is a local file this process can read."""
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{path} is a folder, not a file: name its files, e.g. {str(p / '*')!r}")
+    if not p.exists():
+        raise InputError(f"no such file: {path}")
+    if not os.access(p, os.R_OK):
+        raise InputError(f"{path} is not readable (permission denied)")
 
 
 class HttpStream(io.RawIOBase):
@@ -184,3 +213,87 @@ def open_input(path: str | Path) -> IO[bytes]:
         except ImportError as err:
             raise OSError(f"reading {path} needs s3fs: pip install s3fs") from err
     return open(path, "rb")
+
+
+class RewindableStream:
+    """Reads a binary stream forward, and can go back to re-read it after a broken part.
+
+    Readers of damaged archives decode forward, and on a failure go back to just past where the
+    broken part began to look for the next good one. A seekable stream (a local file) goes back by
+    seeking; a stream that cannot seek (an HTTP download) keeps the last `keep` bytes it read, so
+    going back further than that raises `OSError`. Reads are served from a window of at least
+    `block` bytes, so the many short reads and small steps back of a record-by-record reader cost
+    no system call.
+    """
+
+    def __init__(self, raw: IO[bytes], keep: int = 16 << 20, block: int = 1 << 20) -> None:
+        self.raw, self.block = raw, block
+        self.can_seek = raw.seekable()
+        self.keep = block if self.can_seek else max(keep, block)
+        self.pos = self._start = raw.tell() if self.can_seek else 0
+        self._window = bytearray()  # the stream's bytes [_start, _start + len(_window))
+
+    def tell(self) -> int:
+        return self.pos
+
+    def read(self, n: int) -> bytes:
+        """Up to `n` bytes from the current position; fewer only at the end of the stream."""
+        if n <= 0:
+            return b""
+        self._fill(self.pos + n)
+        i = self.pos - self._start
+        data = bytes(self._window[i:i + n])
+        self.pos += len(data)
+        return data
+
+    def peek(self, n: int) -> bytes:
+        """Up to `n` bytes from the current position, without moving past them."""
+        pos = self.pos
+        data = self.read(n)
+        self.pos = pos
+        return data
+
+    def find(self, magic: bytes, block: int = 1 << 20) -> int | None:
+        """Move to the next occurrence of `magic` at or after the current position and return its
+        offset; None (at the end) if there is none."""
+        while True:
+            pos = self.pos
+            chunk = self.peek(block + len(magic))
+            if len(chunk) < len(magic):
+                return None
+            i = chunk.find(magic)
+            if i >= 0:
+                self.seek(pos + i)
+                return pos + i
+            self.seek(pos + len(chunk) - len(magic) + 1)
+
+    def seek(self, offset: int) -> None:
+        """Go to `offset`: back (by seeking, or within the kept bytes) or forward."""
+        end = self._start + len(self._window)
+        if self._start <= offset <= end:
+            self.pos = offset
+        elif self.can_seek:
+            self.raw.seek(offset)
+            self._start = self.pos = offset
+            self._window.clear()
+        elif offset < self._start:
+            raise OSError(f"cannot go back to byte {offset}: only bytes from {self._start} on are kept")
+        else:  # forward on a stream that cannot seek: read up to it
+            self.pos = end
+            while self.pos < offset and self.read(min(offset - self.pos, self.block)):
+                pass
+
+    def _fill(self, upto: int) -> None:
+        """Read until the window reaches byte `upto` (or the end), dropping what is no longer kept."""
+        end = self._start + len(self._window)
+        while end < upto:
+            more = self.raw.read(max(self.block, upto - end))
+            if not more:
+                break
+            self._window += more
+            end += len(more)
+        # Drop bytes before pos beyond the kept amount (bytearray drops its front cheaply).
+        excess = min(self.pos - self._start, len(self._window) - self.keep - self.block)
+        if excess > 0:
+            del self._window[:excess]
+            self._start += excess

@@ -40,6 +40,7 @@ NON_TEXT_EXTENSIONS = frozenset({
     ".json", ".xml", ".swf", ".torrent",
 })
 
+INT32_MAX = 2**31 - 1
 LINKS_SCHEMA = pa.schema([
     pa.field("url", pa.string(), nullable=False),
     pa.field("url_key", pa.string(), nullable=False),
@@ -157,7 +158,8 @@ class LinkHarvester:
             else:
                 passing = subs if sum(scores) >= self.rules.min_karma else []
                 stats.drop("below_min_karma", len(subs) - len(passing))
-                karma = sum(scores)
+                # The shard column is int32 (the schema of record); a sum past it is clamped, not lost.
+                karma = min(sum(scores), INT32_MAX)
             if not passing:
                 continue
             stats.n_out += 1

@@ -3,7 +3,8 @@ mojibake or U+FFFD (issue 11, point 5)."""
 
 import pytest
 
-from corpus.extract.engines import ExtractionConfig, decode_declared, decode_html
+from corpus.charset import decode_declared
+from corpus.extract.engines import ExtractionConfig, decode_html
 from corpus.extract.extractor import Extractor
 from corpus.readers.warc import read_warc
 

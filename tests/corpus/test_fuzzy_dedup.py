@@ -5,9 +5,15 @@ import pyarrow.parquet as pq
 import pytest
 from datasketch import MinHash, MinHashLSH
 
-from corpus.dedup.lsh import band_buckets, connected_components
+from corpus.dedup.lsh import band_buckets, bucket_pairs, connected_components
 from corpus.dedup.minhash import MinHashConfig, MinHasher
-from corpus.dedup.near_duplicates import PRESETS, FuzzyDedupConfig, NearDuplicateFilter, find_near_duplicates
+from corpus.dedup.near_duplicates import (
+    PRESETS,
+    FuzzyDedupConfig,
+    NearDuplicateFilter,
+    find_near_duplicates,
+    with_preset,
+)
 from corpus.dedup.signatures import signature_table, write_signatures
 from corpus.readers.shards import read_documents
 from corpus.records import Document
@@ -125,7 +131,7 @@ def test_candidates_are_exactly_those_of_datasketch_minhashlsh(tmp_path):
         rows.append((f"d{i:02d}a", " ".join(base), 0.5))
         # Edits from 1 to 12 in 120 words: Jaccard from ~0.9 down to ~0.3, around the threshold.
         rows.append((f"d{i:02d}b", " ".join(edit(base, 1 + i % 12, rng)), 0.5))
-    config = FuzzyDedupConfig(bands=14, rows=8)
+    config = FuzzyDedupConfig(bands=14, rows=8, verify_threshold=None)  # banding alone
     files = write_sig_files(tmp_path, rows, 1, 0)
     result = find_near_duplicates(files, config)
     # The same with datasketch's LSH and a plain union-find; keep the lowest id per component.
@@ -243,3 +249,149 @@ def test_a_reference_that_collides_with_nothing_removes_nothing(tmp_path):
                                           ("cc_b", " ".join(random_text(rng)), 0.5)], 1, 1)
     result = find_near_duplicates(cc_files, reference_files=ref_files)
     assert result.drop == {} and result.stats.n_out == 2 and result.stats.balanced()
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages sharing a site template; every edge verified between the two documents it joins.
+
+def template_site_rows(seed: int, n_sites: int = 6, pages: int = 25, copies: int = 8,
+                       article: tuple[int, int] = (160, 300)):
+    """(rows, expected drops, planted pairs): pages of `n_sites` sites, each page a distinct
+    article (`article` words: by default 160-300) inside its site's nav, sidebar and footer
+    (180 words): Jaccard 0.22-0.35 between pages of a site by default. `copies` pages get a
+    near-duplicate on their site (3 words replaced: Jaccard ~0.92) whose id sorts after the
+    original: with equal scores it is the one dropped."""
+    rng = random.Random(seed)
+    rows, pairs = [], []
+    for s in range(n_sites):
+        nav, side, foot = random_text(rng, 60), random_text(rng, 70), random_text(rng, 50)
+        for p in range(pages):
+            body = random_text(rng, rng.randrange(*article))
+            rows.append((f"s{s}p{p:02d}", nav + body + side + foot))
+    for k in rng.sample(range(len(rows)), copies):
+        doc_id, words = rows[k]
+        rows.append((doc_id + "copy", edit(words, 3, rng)))
+        pairs.append((doc_id, doc_id + "copy"))
+    return [(i, " ".join(w), 0.5) for i, w in rows], {b for _, b in pairs}, pairs
+
+
+# Site pages for each preset: at Jaccard 0.22-0.35 to each other, well under the 0.5 of gpt3
+# and openwebtext; fineweb (0.7, and 14 x 8 bands rarely meet pages at 0.3) gets shorter articles,
+# at 0.38-0.5 to each other: pages that banding alone joins there.
+ARTICLE_WORDS = {"fineweb": (90, 140), "gpt3": (160, 300), "openwebtext": (160, 300)}
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_pages_sharing_a_template_are_not_chained(tmp_path, preset):
+    # Before: unverified banding (openwebtext, fineweb) joined pages of a site into clusters and
+    # dropped all but one of each.
+    rows, expected, pairs = template_site_rows(seed=1, article=ARTICLE_WORDS[preset])
+    hasher = MinHasher(PRESETS[preset].minhash)
+    sigs = dict(zip([i for i, _, _ in rows], hasher.signatures([t for _, t, _ in rows])[0]))
+    a, b = sigs["s0p00"], sigs["s0p01"]
+    assert 0.15 < np.mean(a == b) < 0.55  # the site's pages share their template, no more
+    result = find_near_duplicates(write_sig_files(tmp_path, rows, 2, 0), PRESETS[preset])
+    assert result.drop == dict.fromkeys(expected, "near_duplicate")
+    assert result.stats.counts["rejected_by_verify"] > 0  # template pairs met, compared, refused
+    assert result.cluster_sizes == {2: len(pairs)}
+    assert all(e["jaccard"] >= PRESETS[preset].verify_threshold for e in result.examples)
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_unverified_banding_chains_template_pages(tmp_path, preset):
+    """What verification prevents: the same corpus, banding alone, drops distinct pages."""
+    rows, expected, _ = template_site_rows(seed=1, article=ARTICLE_WORDS[preset])
+    result = find_near_duplicates(write_sig_files(tmp_path, rows, 1, 0),
+                                  with_preset(preset, verify_threshold=None))
+    assert len(set(result.drop) - expected) > 10
+
+
+def crafted_signatures(tmp_path, sigs: dict[str, np.ndarray], name: str = "crafted"):
+    """A signature file holding exactly these signatures (128 values each), all at quality 0.5."""
+    ids = sorted(sigs)
+    path = tmp_path / f"{name}.parquet"
+    pq.write_table(signature_table(ids, [0.5] * len(ids), np.stack([sigs[i] for i in ids]),
+                                   np.full(len(ids), 100), MinHashConfig()), path)
+    return [path]
+
+
+def bucket_mates(n: int, shared: int, rng: np.random.Generator, prefix: str = "a") -> dict[str, np.ndarray]:
+    """n unrelated signatures whose first `shared` values are equal: they meet in every bucket
+    of those columns (as pages whose smallest hash is the same template shingle)."""
+    out = {}
+    for k in range(n):
+        sig = rng.integers(0, 2**32, 128, dtype=np.uint32)
+        sig[:shared] = np.arange(shared, dtype=np.uint32) + 7
+        out[f"{prefix}{k:03d}"] = sig
+    return out
+
+
+@pytest.mark.parametrize("window", [None, 3])
+def test_identical_documents_meeting_in_every_band_are_dropped(tmp_path, window):
+    # Before: gpt3 compared each member of a bucket with the bucket's first row only ("a000",
+    # unrelated), in all 10 bands, so the two identical documents were never joined.
+    rng = np.random.default_rng(0)
+    sigs = bucket_mates(40, 10, rng)
+    twin = rng.integers(0, 2**32, 128, dtype=np.uint32)
+    twin[:10] = np.arange(10, dtype=np.uint32) + 7
+    sigs["z1"], sigs["z2"] = twin, twin.copy()
+    # The preset as it is (42-member buckets: all pairs compared), or a window of 3 (oversized).
+    config = PRESETS["gpt3"] if window is None else with_preset("gpt3", bucket_window=window)
+    result = find_near_duplicates(crafted_signatures(tmp_path, sigs), config)
+    assert result.drop == {"z2": "near_duplicate"}
+    assert (result.stats.counts["pairs_not_compared"] > 0) == (window is not None)
+    assert result.examples == [{"removed": "z2", "kept": "z1", "jaccard": 1.0, "reason": "near_duplicate"}]
+
+
+@pytest.mark.parametrize("preset", ["gpt3", "openwebtext"])
+def test_reference_matches_are_verified_against_each_reference_document(tmp_path, preset):
+    # Before: gpt3 checked a document only against the bucket's first reference ("r000",
+    # unrelated) and missed the identical "r_twin"; openwebtext removed "cc_unrelated", which
+    # merely shares a band with the references.
+    rng = np.random.default_rng(1)
+    ref = bucket_mates(5, 10, rng, prefix="r")
+    twin = rng.integers(0, 2**32, 128, dtype=np.uint32)
+    twin[:10] = np.arange(10, dtype=np.uint32) + 7
+    ref["r_twin"] = twin
+    cc = {"cc_twin": twin.copy(), **bucket_mates(1, 10, rng, prefix="cc_unrelated")}
+    (tmp_path / "ref").mkdir()
+    result = find_near_duplicates(crafted_signatures(tmp_path, cc), PRESETS[preset],
+                                  reference_files=crafted_signatures(tmp_path / "ref", ref))
+    assert result.drop == {"cc_twin": "near_duplicate_of_reference"}
+    assert result.examples == [{"removed": "cc_twin", "reference": "r_twin", "jaccard": 1.0,
+                                "reason": "near_duplicate_of_reference"}]
+    assert result.stats.balanced() and result.stats.counts["rejected_by_verify"] > 0
+
+
+def test_bucket_pairs_all_pairs_of_small_buckets_a_window_in_large_ones():
+    # Buckets [0, 1, 2] and [3..9] (7 rows).
+    order, group = np.arange(10), np.array([0, 0, 0, 1, 1, 1, 1, 1, 1, 1])
+    u, v, skipped = bucket_pairs(order, group, window=6)
+    assert sorted(zip(u.tolist(), v.tolist())) == sorted(
+        [(0, 1), (0, 2), (1, 2)] + [(a, b) for a in range(3, 10) for b in range(a + 1, 10)])
+    assert skipped == 0
+    # Window 2: the 7-row bucket is oversized, put in key order (9, 8, ..., 3): each row meets
+    # the next two; 21 - 11 pairs are left out. The small bucket still gives all three pairs.
+    u, v, skipped = bucket_pairs(order, group, window=2, sort_keys=lambda rows: -rows[:, None])
+    got = {tuple(sorted(p)) for p in zip(u.tolist(), v.tolist())}
+    assert got == {(0, 1), (0, 2), (1, 2)} | {(a, a + d) for a in range(3, 10) for d in (1, 2) if a + d < 10}
+    assert skipped == 21 - 11 and len(u) == 3 + 11
+
+
+def test_template_corpus_result_does_not_depend_on_order_with_oversized_buckets(tmp_path):
+    rows, expected, _ = template_site_rows(seed=2, n_sites=3, pages=30, copies=5)
+    config = with_preset("gpt3", bucket_window=4)  # most buckets oversized: windows everywhere
+    first = find_near_duplicates(write_sig_files(tmp_path, rows, 1, 0), config)
+    assert first.stats.counts["pairs_not_compared"] > 0
+    assert set(first.drop) == expected
+    for n_files, seed in [(3, 1), (4, 2)]:
+        other = find_near_duplicates(write_sig_files(tmp_path, rows, n_files, seed), config)
+        assert other.drop == first.drop and other.stats.to_dict() == first.stats.to_dict()
+        assert other.examples == first.examples
+
+
+def test_presets_verify_every_edge():
+    assert {name: c.verify_threshold for name, c in PRESETS.items()} == {
+        "fineweb": 0.7, "gpt3": 0.5, "openwebtext": 0.5}
+    with pytest.raises(ValueError, match="verify_threshold"):
+        FuzzyDedupConfig(verify_threshold=1.5)

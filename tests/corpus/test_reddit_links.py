@@ -163,3 +163,16 @@ def test_a_links_table_without_posted_urls_fetches_its_canonical_urls(tmp_path):
     write_links(h.links(), path)
     pq.write_table(pq.read_table(path).drop_columns(["posted_url"]), path)  # as written before the column
     assert read_links(path)["x.example/1"].posted_url == "https://x.example/1"
+
+
+def test_summed_karma_past_int32_is_clamped_not_a_crash(tmp_path):
+    from corpus.sources.links import INT32_MAX
+    from corpus.sources.reddit_dumps import Submission
+
+    h = LinkHarvester(LinkRules(karma_mode="url"))
+    h.add(Submission(id=f"s{i}", subreddit="news", url="https://big.example/a", score=2**31 - 10,
+                     created_utc=1262304000 + i, over_18=False, is_self=False, title="t") for i in range(3))
+    (link,) = h.links()
+    assert link.karma == INT32_MAX and link.n_submissions == 3
+    write_links([link], tmp_path / "links.parquet")
+    assert read_links(tmp_path / "links.parquet")[link.url_key].karma == INT32_MAX

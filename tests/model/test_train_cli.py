@@ -156,7 +156,10 @@ def test_two_process_ddp_matches_one_process(shard_dir: Path, tmp_path: Path, to
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "1 accum x 2 process(es)" in done.stdout
-    assert [s for s, _ in list_checkpoints(tmp_path / "ddp")] == list(range(1, 7))
+    # Which steps the timer hits depends on the machine's speed (a step right after a save can take
+    # under 6 ms of timer): most of them, and the end, without a hang.
+    saved = [s for s, _ in list_checkpoints(tmp_path / "ddp")]
+    assert set(saved) <= set(range(1, 7)) and 6 in saved and len(saved) >= 3, saved
     single = train_mod.main([*common, "--out", str(tmp_path / "single")])
     assert single["grad_accum_steps"] == 2 and single["world_size"] == 1
     ddp, one = read_metrics(tmp_path / "ddp"), read_metrics(tmp_path / "single")
