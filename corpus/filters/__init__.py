@@ -1,6 +1,7 @@
 """Heuristic document filters: each a small `Filter` with named drop reasons.
 
-Defaults are FineWeb's (datatrove) settings of the Gopher, C4 and FineWeb rules; see DESIGN.md.
+Defaults are FineWeb's (datatrove) settings of the Gopher, C4 and FineWeb rules; the numbers are in
+each filter's config dataclass.
 """
 
 from corpus.filters.c4 import C4Filter

