@@ -215,6 +215,9 @@ def open_input(path: str | Path) -> IO[bytes]:
     return open(path, "rb")
 
 
+RESYNC_PEEK = 1 << 16  # bytes a resync candidate is tested on
+
+
 class RewindableStream:
     """Reads a binary stream forward, and can go back to re-read it after a broken part.
 
@@ -266,6 +269,20 @@ class RewindableStream:
                 self.seek(pos + i)
                 return pos + i
             self.seek(pos + len(chunk) - len(magic) + 1)
+
+    def resync(self, start: int, magic: bytes, starts_here: Callable[[bytes], bool], what: str) -> int | None:
+        """Offset of the next `magic` at or after `start` where `starts_here(the bytes from there)`
+        holds, or None: where reading goes on after a broken record or frame (the magic bytes alone
+        also occur inside compressed data, so each candidate is tried)."""
+        try:
+            self.seek(start)
+        except OSError as err:  # a stream that cannot go back that far: look on from where it is
+            log.warning("%s; looking for the next %s from byte %d", err, what, self.tell())
+        while (cand := self.find(magic)) is not None:
+            if starts_here(self.peek(RESYNC_PEEK)):
+                return cand
+            self.seek(cand + 1)
+        return None
 
     def seek(self, offset: int) -> None:
         """Go to `offset`: back (by seeking, or within the kept bytes) or forward."""

@@ -194,19 +194,14 @@ def _inflate_member(src: RewindableStream, out: IO[bytes]) -> tuple[str, str] | 
 def _next_member(src: RewindableStream, start: int) -> int | None:
     """Offset of the next gzip member at or after `start` that inflates to a WARC or ARC record
     (the magic bytes alone also occur inside compressed data), or None."""
-    try:
-        src.seek(start)
-    except OSError as err:  # a stream that cannot go back that far: look on from where it is
-        log.warning("%s; looking for the next record from byte %d", err, src.tell())
-    while (cand := src.find(_GZIP_MAGIC)) is not None:
+    def is_record(data: bytes) -> bool:
         try:
-            head = zlib.decompressobj(31).decompress(src.peek(1 << 12), 256).lstrip(_BLANK)
+            head = zlib.decompressobj(31).decompress(data[:1 << 12], 256).lstrip(_BLANK)
         except zlib.error:
-            head = b""
-        if head.startswith(_WARC_MAGIC) or _ARC_LINE.match(head):
-            return cand
-        src.seek(cand + 1)
-    return None
+            return False
+        return head.startswith(_WARC_MAGIC) or bool(_ARC_LINE.match(head))
+
+    return src.resync(start, _GZIP_MAGIC, is_record, "record")
 
 
 def _only_padding(src: RewindableStream, start: int, stop: int | None) -> bool:

@@ -153,17 +153,14 @@ def _next_frame(src: RewindableStream, dctx, start: int) -> int | None:
     """Offset of the next zstd frame at or after `start` whose start decodes, or None."""
     import zstandard
 
-    try:
-        src.seek(start)
-    except OSError as err:  # a stream that cannot go back that far: look on from where it is
-        log.warning("%s; looking for the next frame from byte %d", err, src.tell())
-    while (cand := src.find(_ZSTD_MAGIC)) is not None:
+    def decodes(data: bytes) -> bool:
         try:
-            dctx.decompressobj().decompress(src.peek(_ZSTD_READ))
-            return cand
+            dctx.decompressobj().decompress(data[:_ZSTD_READ])
+            return True
         except zstandard.ZstdError:
-            src.seek(cand + 1)
-    return None
+            return False
+
+    return src.resync(start, _ZSTD_MAGIC, decodes, "frame")
 
 
 def _split_lines(chunks: Iterable[bytes | None]) -> Iterator[bytes]:
