@@ -22,7 +22,7 @@ from pathlib import Path
 
 from corpus.cli_flags import add_config_flags, config_from_flags, flag
 from corpus.dedup.near_duplicates import PRESETS
-from corpus.errors import UserError
+from corpus.errors import UserError, user_errors
 from corpus.executor import LocalExecutor, merge_stats, part_key
 from corpus.extract.extractor import Extractor
 from corpus.extract.sandbox import close_sandboxes
@@ -37,7 +37,7 @@ from corpus.steps import StepStats, run_steps
 from corpus.writers.publish import print_summary, publish
 from corpus.writers.shard_writer import file_sha256
 from pipelines.cleaning import CleaningConfig, text_filters
-from pipelines.cli import default_workers, setup_logging, user_errors, work_folder
+from pipelines.cli import default_workers, setup_logging, work_folder
 from pipelines.global_stage import GlobalConfig, global_steps
 
 log = logging.getLogger("clean_commoncrawl")

@@ -1,5 +1,5 @@
 """Small helpers shared by the pipeline entry points: logging, worker counts, dates on the command line,
-the work folder, and user errors shown as one line.
+and the work folder.
 
 The flags themselves are generated from the config dataclasses (`corpus.cli_flags`).
 """
@@ -9,13 +9,8 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-
-from corpus.errors import UserError
 
 
 def setup_logging(verbose: bool = False) -> None:
@@ -51,13 +46,3 @@ def work_folder(output: str | Path, work_dir: str | Path | None = None) -> Path:
         return Path(work_dir)
     out = Path(output).resolve()
     return out.parent / "_work" / out.name
-
-
-@contextmanager
-def user_errors(prog: str) -> Iterator[None]:
-    """Show a `UserError` as one line, `PROG: error: MESSAGE`, and exit with status 2 (as argparse does)."""
-    try:
-        yield
-    except UserError as err:
-        print(f"{prog}: error: {err}", file=sys.stderr)
-        raise SystemExit(2) from None

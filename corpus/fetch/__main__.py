@@ -1,6 +1,6 @@
 """Fetch links into WARC files on their own (build_webtext does this too, with `--fetch`).
 
-    python -m corpus.fetch --links out/webtext/_links/links.parquet --output out/webtext/_fetch
+    python -m corpus.fetch --links data/shards/_work/webtext/links/links.parquet --output fetched/
     python -m corpus.fetch --urls urls.txt --output fetched/ --concurrency 128
 """
 
@@ -11,8 +11,11 @@ import logging
 from pathlib import Path
 
 from corpus.cli_flags import add_config_flags, config_from_flags
+from corpus.errors import UserError, user_errors
 from corpus.fetch.config import FetchConfig
 from corpus.fetch.crawl import fetch_links
+
+PROG = "python -m corpus.fetch"
 
 
 def read_url_list(links: str | None, urls: str | None) -> list[str]:
@@ -21,20 +24,22 @@ def read_url_list(links: str | None, urls: str | None) -> list[str]:
     From the table, each link's `posted_url` (its URL as posted): the canonical `url` is only a
     key, and may name another page (`?amp` is not `?amp=`). A table older than that column gives `url`.
     """
+    path = links or urls
+    if path is None or not Path(path).is_file():
+        raise UserError(f"{'--links' if links else '--urls'} {path}: no such file")
     if links:
         import pyarrow.parquet as pq
 
         column = "posted_url" if "posted_url" in pq.read_schema(links).names else "url"
         return pq.read_table(links, columns=[column]).column(column).to_pylist()
-    assert urls is not None
     return [line.strip() for line in Path(urls).read_text().splitlines() if line.strip() and not line.startswith("#")]
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m corpus.fetch", description=__doc__,
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--links", help="a links Parquet table (build_webtext's _links/links.parquet)")
+    src.add_argument("--links", help="a links Parquet table (build_webtext's <work>/links/links.parquet)")
     src.add_argument("--urls", help="a text file with one URL a line")
     p.add_argument("--output", required=True, help="folder for the WARC files and the fetch logs")
     p.add_argument("--no-progress", action="store_true")
@@ -43,7 +48,9 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if a.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
-    report = fetch_links(read_url_list(a.links, a.urls), a.output, config_from_flags(FetchConfig, a, progress=not a.no_progress))
+    with user_errors(PROG):
+        urls = read_url_list(a.links, a.urls)
+    report = fetch_links(urls, a.output, config_from_flags(FetchConfig, a, progress=not a.no_progress))
     s = report.stats
     drops = ", ".join(f"{r}={n}" for r, n in sorted(s.dropped.items(), key=lambda kv: -kv[1]))
     print(f"fetch: {s.n_in} links, {s.n_out} fetched ({report.fetched_now} this run), {drops or 'no failures'}")

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from corpus.cli_flags import add_config_flags, config_from_flags, flag
-from corpus.errors import UserError
+from corpus.errors import UserError, user_errors
 from corpus.quality.classifier import (
     DEFAULT_MAX_WORDS,
     HQ,
@@ -443,7 +443,11 @@ def main(argv: list[str] | None = None) -> None:
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = config_from_flags(QualityTrainConfig, a)
-    result = train_quality_classifier(a.positive, a.negative, a.output, config)
+    with user_errors("python -m corpus.quality train"):
+        missing = [d for d in [*a.positive, *a.negative] if not shard_paths(d)]
+        if missing:
+            raise UserError(f"no Parquet shards in {', '.join(missing)}")
+        result = train_quality_classifier(a.positive, a.negative, a.output, config)
     m = result.metrics
     print(f"model: {result.model_path}  card: {result.card_path}")
     print(f"held-out ({m.get('n_heldout', 0)} docs): precision {m.get('precision')}  recall {m.get('recall')}  "

@@ -70,3 +70,8 @@ def test_pipeline_configs_come_back_from_their_flags():
     assert c.cleaning.language.languages == ("en", "de") and c.cleaning.language.min_score == 0.5
     w = build_webtext.parse_args(["--ignore-robots", "--max-body", "100", "--fetch-limit", "3"])
     assert asdict(w.fetch_config) == asdict(FetchConfig(respect_robots=False, max_body_bytes=100, limit=3))
+
+
+def test_lid_model_flag_sets_the_language_model():
+    c = clean_commoncrawl.parse_args(["--lid-model", "/models/lid.bin"])
+    assert c.cleaning.language.model_path == "/models/lid.bin"

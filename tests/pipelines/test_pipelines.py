@@ -205,3 +205,21 @@ def test_user_errors_are_one_line_and_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"python -m pipelines.clean_commoncrawl: error: --quality-model {tmp_path / 'missing.bin'}: "
                    "no such file"]
+
+
+@pytest.mark.parametrize("argv", [["--input", "/no/such/file.warc.gz"], ["--input", "/no/such/*.warc.gz"],
+                                  ["--input", "/tmp"]])
+def test_missing_empty_or_folder_input_is_one_line(argv, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        clean_commoncrawl.main([*argv, "--output", str(tmp_path / "o"), "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exc.value.code == 2 and len(err) == 1 and err[0].startswith("python -m pipelines.clean_commoncrawl: error:")
+
+
+def test_fetch_cli_missing_links_is_one_line(capsys):
+    from corpus.fetch.__main__ import main as fetch_main
+
+    with pytest.raises(SystemExit) as exc:
+        fetch_main(["--links", "/no/links.parquet", "--output", "/tmp/never"])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.strip() == "python -m corpus.fetch: error: --links /no/links.parquet: no such file"
