@@ -202,8 +202,8 @@ def run(config: WebTextConfig) -> dict | None:
         link_stats.append(fetch_stats)
         pages = fetched + pages
     # What the parts depend on: not where pages came from, nor how politely they were fetched.
-    ignored = ("pages", "output", "workers", "fetch_config", "praw_site", "reddit_api_url",
-               "dedup", "dedup_preset", "decontaminate")
+    ignored = ("pages", "output", "work_dir", "workers", "progress", "fetch_config", "praw_site",
+               "reddit_api_url", "dedup", "dedup_preset", "decontaminate")
     fingerprint = {k: v for k, v in asdict(config).items() if k not in ignored}
     fingerprint["links_sha256"] = file_sha256(config.links_path())
     work = config.work_path()

@@ -223,3 +223,13 @@ def test_fetch_cli_missing_links_is_one_line(capsys):
         fetch_main(["--links", "/no/links.parquet", "--output", "/tmp/never"])
     assert exc.value.code == 2
     assert capsys.readouterr().err.strip() == "python -m corpus.fetch: error: --links /no/links.parquet: no such file"
+
+
+def test_progress_and_work_dir_do_not_invalidate_finished_parts(webtext_config, monkeypatch):
+    build_webtext.run(webtext_config)
+    calls = []
+    real = build_webtext.map_pages
+    monkeypatch.setattr(build_webtext, "map_pages", lambda *a: calls.append(a) or real(*a))
+    webtext_config.progress = False
+    build_webtext.run(webtext_config)
+    assert calls == []  # every input's part was reused
