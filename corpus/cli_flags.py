@@ -4,12 +4,14 @@ A config field becomes a flag by carrying `flag(...)` metadata:
 
     @dataclass
     class FetchConfig:
-        per_host: int = field(default=2, metadata=flag("requests in flight to one host", minimum=1))
+        per_host: int = field(default=2, metadata=flag("requests in flight to one host", name="--per-host",
+                                                       minimum=1))
         respect_robots: bool = field(default=True, metadata=flag("do not read robots.txt", name="--ignore-robots"))
 
 `add_config_flags(parser, FetchConfig)` adds `--per-host` and `--ignore-robots`;
 `config_from_flags(FetchConfig, args)` builds the dataclass back from the parsed namespace. The
-flag's name is the field's, dashed, unless `name` says otherwise. Types come from the annotation:
+flag's name is spelled out beside its field, so a search for `--per-host` finds where it is defined,
+its help and its bounds in one place. Types come from the annotation:
 `int`, `float`, `str` (optionally `| None`), `bool` (a switch that flips the default: a field that
 defaults to True gets a flag that turns it off), and `list[...]` / `tuple[...]` (several values).
 Fields whose type is itself a config dataclass are searched for flags too, so nested settings
@@ -32,7 +34,7 @@ CLEANING = "text cleaning"
 FETCHING = "fetching"
 
 
-def flag(help: str, *, name: str | None = None, choices: Any = None, metavar: str | None = None,
+def flag(help: str, *, name: str, choices: Any = None, metavar: str | None = None,
          minimum: float | None = None, maximum: float | None = None,
          parse: Callable[[str], Any] | None = None, nargs: str | None = None,
          group: str | None = None, aliases: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -101,7 +103,7 @@ def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:
             group = groups.get(meta["group"]) or groups.setdefault(meta["group"],
                                                                   parser.add_argument_group(meta["group"]))
         default = _default_of(field)
-        name = meta["name"] or "--" + field.name.replace("_", "-")
+        name = meta["name"]
         kwargs: dict[str, Any] = {"dest": dest, "help": meta["help"]}
         hint = _strip_optional(hint)
         origin = typing.get_origin(hint)

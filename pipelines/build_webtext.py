@@ -69,49 +69,52 @@ class WebTextConfig:
 
     dumps: list[str] = field(default_factory=lambda: ["data/samples/RS_sample.zst"])
     pages: list[str] = field(default_factory=lambda: ["data/samples/webtext_pages.warc.gz"])
-    output: str = field(default="data/shards/webtext", metadata=flag("output folder: the dataset"))
+    output: str = field(default="data/shards/webtext", metadata=flag("output folder: the dataset", name="--output"))
     work_dir: str | None = field(default=None, metadata=flag(
         "work folder: links table, fetched pages, parts, the output's signatures "
-        "(default: <output's parent>/_work/<output's name>)", metavar="DIR"))
-    workers: int = field(default_factory=default_workers, metadata=flag("processes", minimum=1))
-    min_karma: int = field(default=3, metadata=flag("GPT-2: 3"))
+        "(default: <output's parent>/_work/<output's name>)", name="--work-dir", metavar="DIR"))
+    workers: int = field(default_factory=default_workers, metadata=flag("processes", name="--workers", minimum=1))
+    min_karma: int = field(default=3, metadata=flag("GPT-2: 3", name="--min-karma"))
     karma_mode: str = field(default="submission", metadata=flag(
-        "threshold each submission (OpenWebText) or the sum over a URL (OpenWebText2)",
+        "threshold each submission (OpenWebText) or the sum over a URL (OpenWebText2)", name="--karma-mode",
         choices=["submission", "url"]))
-    keep_over_18: bool = field(default=False, metadata=flag("keep NSFW submissions"))
+    keep_over_18: bool = field(default=False, metadata=flag("keep NSFW submissions", name="--keep-over-18"))
     keep_wikipedia: bool = field(default=False, metadata=flag(
-        "keep Wikipedia links (GPT-2 removed them to avoid test-set overlap)"))
+        "keep Wikipedia links (GPT-2 removed them to avoid test-set overlap)", name="--keep-wikipedia"))
     blocked_domains: list[str] = field(default_factory=list, metadata=flag(
         "registered domains or hosts to drop", name="--block-domain", metavar="DOMAIN", nargs="*"))
-    links_only: bool = field(default=False, metadata=flag("stop after writing the links table"))
+    links_only: bool = field(default=False, metadata=flag("stop after writing the links table", name="--links-only"))
     # The live Reddit API (praw); used when `subreddits` is not empty.
     subreddits: list[str] = field(default_factory=list, metadata=flag(
         "harvest these subreddits", name="--subreddit", metavar="NAME", group=REDDIT_API))
     listings: tuple[str, ...] = field(default=("top",), metadata=flag(
         "listings to page through", name="--listing", choices=LISTINGS, group=REDDIT_API))
     time_filter: str = field(default="all", metadata=flag(
-        "for top", choices=TIME_FILTERS, group=REDDIT_API))
+        "for top", name="--time-filter", choices=TIME_FILTERS, group=REDDIT_API))
     limit: int | None = field(default=None, metadata=flag(
-        "submissions per subreddit and listing", metavar="N", minimum=1, group=REDDIT_API))
+        "submissions per subreddit and listing", name="--limit", metavar="N", minimum=1, group=REDDIT_API))
     since: int | None = field(default=None, metadata=flag(  # unix seconds
-        "skip submissions created before (YYYY-MM-DD or unix seconds, UTC)", metavar="DATE", parse=unix_time,
+        "skip submissions created before (YYYY-MM-DD or unix seconds, UTC)",
+        name="--since", metavar="DATE", parse=unix_time,
         group=REDDIT_API))
     until: int | None = field(default=None, metadata=flag(
-        "... or at/after this", metavar="DATE", parse=unix_time, group=REDDIT_API))
+        "... or at/after this", name="--until", metavar="DATE", parse=unix_time, group=REDDIT_API))
     praw_site: str | None = field(default=None, metadata=flag(
-        "praw.ini section with the credentials", metavar="SECTION", group=REDDIT_API))
+        "praw.ini section with the credentials", name="--praw-site", metavar="SECTION", group=REDDIT_API))
     reddit_api_url: str | None = field(default=None, metadata=flag(
-        "another API endpoint (mirror, test server)", metavar="URL", group=REDDIT_API))
+        "another API endpoint (mirror, test server)", name="--reddit-api-url", metavar="URL", group=REDDIT_API))
     # Fetching the links' pages into <work>/fetch/ (else `pages` are read as they are).
     fetch: bool = field(default=False, metadata=flag(
-        "fetch the links' pages into <work>/fetch/ (robots.txt, SSRF guard, resumable)"))
+        "fetch the links' pages into <work>/fetch/ (robots.txt, SSRF guard, resumable)", name="--fetch"))
     fetch_config: FetchConfig = field(default_factory=FetchConfig)
     cleaning: CleaningConfig = field(default_factory=CleaningConfig)
     dedup: bool = field(default=True, metadata=flag("skip exact and fuzzy de-duplication", name="--no-dedup"))
     dedup_preset: str = field(default="openwebtext", metadata=flag(  # as OpenWebText did
-        "MinHash LSH settings (openwebtext: threshold 0.5; fineweb: 14x8 bands; gpt3)", choices=sorted(PRESETS)))
+        "MinHash LSH settings (openwebtext: threshold 0.5; fineweb: 14x8 bands; gpt3)",
+        name="--dedup-preset", choices=sorted(PRESETS)))
     decontaminate: list[str] = field(default_factory=list, metadata=flag(
-        "benchmark JSONL files whose 13-grams are cut out (GPT-3's rule)", metavar="FILE", nargs="*"))
+        "benchmark JSONL files whose 13-grams are cut out (GPT-3's rule)",
+        name="--decontaminate", metavar="FILE", nargs="*"))
     progress: bool = field(default=True, metadata=flag("no progress bars", name="--no-progress"))
 
     def links_path(self) -> Path:

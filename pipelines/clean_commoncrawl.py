@@ -51,38 +51,46 @@ class CleanConfig:
 
     inputs: list[str] = field(default_factory=lambda: ["data/samples/cc_sample*.warc.gz"], metadata=flag(
         "WARC/WET files, globs, http(s)/s3 URLs or warc.paths.gz listings", name="--input", metavar="PATH|GLOB"))
-    base_url: str = field(default=COMMONCRAWL_BASE_URL, metadata=flag("prefix for the paths of a listing"))
-    output: str = field(default="data/shards/commoncrawl", metadata=flag("output folder: the dataset"))
+    base_url: str = field(default=COMMONCRAWL_BASE_URL, metadata=flag("prefix for the paths of a listing",
+            name="--base-url"))
+    output: str = field(default="data/shards/commoncrawl", metadata=flag("output folder: the dataset", name="--output"))
     work_dir: str | None = field(default=None, metadata=flag(
         "work folder: parts, raw text, the classifier, signatures "
-        "(default: <output's parent>/_work/<output's name>)", metavar="DIR"))
-    workers: int = field(default_factory=default_workers, metadata=flag("processes", minimum=1))
+        "(default: <output's parent>/_work/<output's name>)", name="--work-dir", metavar="DIR"))
+    workers: int = field(default_factory=default_workers, metadata=flag("processes", name="--workers", minimum=1))
     split_mb: int = field(default=256, metadata=flag(
-        "read local .warc.gz files larger than this as ranges, in parallel (0: never)", minimum=0))
+        "read local .warc.gz files larger than this as ranges, in parallel (0: never)", name="--split-mb", minimum=0))
     cleaning: CleaningConfig = field(default_factory=CleaningConfig)
-    url_blocklist: str | None = field(default=None, metadata=flag("domains to drop, one per line", metavar="FILE"))
+    url_blocklist: str | None = field(default=None, metadata=flag("domains to drop, one per line",
+            name="--url-blocklist", metavar="FILE"))
     quality_model: str | None = field(default=None, metadata=flag(
         "fastText quality classifier (default: train one on --quality-positive vs the raw crawl text, "
-        "as GPT-3 did)", metavar="PATH"))
+        "as GPT-3 did)", name="--quality-model", metavar="PATH"))
     quality_positive: list[str] = field(default_factory=lambda: ["data/shards/webtext"], metadata=flag(
-        "shards of high-quality text to train the classifier on", metavar="DIR", nargs="*"))
+        "shards of high-quality text to train the classifier on", name="--quality-positive", metavar="DIR", nargs="*"))
     quality_mode: str = field(default="pareto", metadata=flag(
-        "keep by GPT-3's Pareto rule, by a threshold, or only score", choices=["pareto", "threshold", "score"]))
-    pareto_alpha: float = field(default=9.0, metadata=flag("GPT-3: 9", minimum=0))
-    quality_threshold: float = field(default=0.5, metadata=flag("for --quality-mode threshold", minimum=0,
+        "keep by GPT-3's Pareto rule, by a threshold, or only score",
+        name="--quality-mode", choices=["pareto", "threshold", "score"]))
+    pareto_alpha: float = field(default=9.0, metadata=flag("GPT-3: 9", name="--pareto-alpha", minimum=0))
+    quality_threshold: float = field(default=0.5, metadata=flag("for --quality-mode threshold",
+            name="--quality-threshold", minimum=0,
                                                                 maximum=1))
     min_quality_auc: float = field(default=DEFAULT_MIN_AUC, metadata=flag(
-        "stop when the quality classifier's held-out ROC AUC is below this", minimum=0, maximum=1))
+        "stop when the quality classifier's held-out ROC AUC is below this",
+        name="--min-quality-auc", minimum=0, maximum=1))
     allow_weak_classifier: bool = field(default=False, metadata=flag(
-        "go on with a quality classifier below --min-quality-auc"))
+        "go on with a quality classifier below --min-quality-auc", name="--allow-weak-classifier"))
     quality_filter: bool = field(default=True, metadata=flag("skip the quality classifier",
                                                              name="--no-quality-filter"))
     dedup_preset: str = field(default="fineweb", metadata=flag(
-        "MinHash LSH settings (fineweb: 14x8 bands, gpt3: 10 hashes, openwebtext)", choices=sorted(PRESETS)))
+        "MinHash LSH settings (fineweb: 14x8 bands, gpt3: 10 hashes, openwebtext)",
+        name="--dedup-preset", choices=sorted(PRESETS)))
     dedup_against: list[str] = field(default_factory=lambda: ["data/shards/webtext"], metadata=flag(
-        "remove near-duplicates of these corpora (their shards or _signatures/)", metavar="DIR", nargs="*"))
+        "remove near-duplicates of these corpora (their shards or _signatures/)",
+        name="--dedup-against", metavar="DIR", nargs="*"))
     decontaminate: list[str] = field(default_factory=list, metadata=flag(
-        "benchmark JSONL files whose 13-grams are cut out (GPT-3's rule)", metavar="FILE", nargs="*"))
+        "benchmark JSONL files whose 13-grams are cut out (GPT-3's rule)",
+        name="--decontaminate", metavar="FILE", nargs="*"))
     dedup: bool = field(default=True, metadata=flag("skip exact and fuzzy de-duplication", name="--no-dedup"))
     progress: bool = field(default=True, metadata=flag("no progress bars", name="--no-progress"))
 

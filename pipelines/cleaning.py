@@ -28,8 +28,10 @@ from corpus.steps import Step
 class CleaningConfig:
     extraction: ExtractionConfig = field(default_factory=ExtractionConfig)
     language: LanguageConfig = field(default_factory=LanguageConfig)
-    min_words: int = field(default=50, metadata=flag("fewer words: dropped", minimum=0, group=CLEANING))
-    max_words: int = field(default=100_000, metadata=flag("more words: dropped", minimum=1, group=CLEANING))
+    min_words: int = field(default=50, metadata=flag("fewer words: dropped",
+            name="--min-words", minimum=0, group=CLEANING))
+    max_words: int = field(default=100_000, metadata=flag("more words: dropped",
+            name="--max-words", minimum=1, group=CLEANING))
     heuristics: bool = field(default=True, metadata=flag(
         "skip the Gopher, C4 and FineWeb rules", name="--no-heuristics", group=CLEANING))
     anonymize_pii: bool = field(default=True, metadata=flag(

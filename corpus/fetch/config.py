@@ -20,23 +20,27 @@ class FetchConfig:
 
     user_agent: str = field(default=DEFAULT_USER_AGENT, metadata=flag(
         "User-Agent header; for the open web add your contact: 'webtext/0.1 (+https://you.example/bot; you@example.org)'",
+        name="--user-agent",
         group=FETCHING))
-    concurrency: int = field(default=64, metadata=flag("requests in flight", minimum=1, group=FETCHING))
+    concurrency: int = field(default=64, metadata=flag("requests in flight",
+            name="--concurrency", minimum=1, group=FETCHING))
     per_host: int = field(default=2, metadata=flag(  # a host is scheme://host:port
-        "requests in flight per host", minimum=1, group=FETCHING))
+        "requests in flight per host", name="--per-host", minimum=1, group=FETCHING))
     host_delay: float = field(default=1.0, metadata=flag(
-        "seconds between request starts to one host", minimum=0, group=FETCHING))
+        "seconds between request starts to one host", name="--host-delay", minimum=0, group=FETCHING))
     max_crawl_delay: float = 30.0       # a robots.txt Crawl-delay (fractions too) is honoured up to this
-    connect_timeout: float = field(default=10.0, metadata=flag("seconds to connect", minimum=0, group=FETCHING))
+    connect_timeout: float = field(default=10.0, metadata=flag("seconds to connect",
+            name="--connect-timeout", minimum=0, group=FETCHING))
     read_timeout: float = field(default=30.0, metadata=flag(
-        "longest silence while reading, seconds", minimum=0, group=FETCHING))
+        "longest silence while reading, seconds", name="--read-timeout", minimum=0, group=FETCHING))
     total_timeout: float = field(default=60.0, metadata=flag(  # the slow-drip guard
-        "one request, connect to last byte, seconds", minimum=0, group=FETCHING))
+        "one request, connect to last byte, seconds", name="--total-timeout", minimum=0, group=FETCHING))
     max_body_bytes: int = field(default=5 << 20, metadata=flag(
-        "bodies are cut off past this", name="--max-body", metavar="BYTES", minimum=1, group=FETCHING))
-    max_redirects: int = field(default=5, metadata=flag("redirects followed", minimum=0, group=FETCHING))
+        "a larger body is dropped (body_too_large)", name="--max-body", metavar="BYTES", minimum=1, group=FETCHING))
+    max_redirects: int = field(default=5, metadata=flag("redirects followed",
+            name="--max-redirects", minimum=0, group=FETCHING))
     max_retries: int = field(default=2, metadata=flag(
-        "retries on 429, 5xx, timeouts and connection errors", minimum=0, group=FETCHING))
+        "retries on 429, 5xx, timeouts and connection errors", name="--max-retries", minimum=0, group=FETCHING))
     backoff_base: float = 1.0           # retry n waits backoff_base * 2**n seconds
     max_retry_after: float = 120.0      # a longer Retry-After gives up (and the next run retries)
     content_types: tuple[str, ...] = ("text/html", "application/xhtml+xml", "text/plain")
@@ -44,10 +48,11 @@ class FetchConfig:
         "do not read robots.txt (only for your own sites)", name="--ignore-robots", group=FETCHING))
     allow_private: bool = field(default=False, metadata=flag(
         "switch the SSRF guard off: allow loopback/private/link-local addresses (tests, intranets)",
+        name="--allow-private",
         group=FETCHING))
     trusted_networks: tuple[str, ...] = ()  # networks exempt from the guard (deliberate exceptions)
     warc_max_bytes: int = field(default=128 << 20, metadata=flag(
-        "WARC files rotate past this size", metavar="BYTES", minimum=1, group=FETCHING))
+        "WARC files rotate past this size", name="--warc-max-bytes", metavar="BYTES", minimum=1, group=FETCHING))
     warc_prefix: str = "webtext"
     limit: int | None = field(default=None, metadata=flag(
         "fetch at most N links this run", name="--fetch-limit", metavar="N", minimum=0, group=FETCHING))

@@ -40,7 +40,8 @@ def identify_language(model, text: str) -> tuple[str, float]:
 
 @dataclass
 class LanguageConfig:
-    languages: tuple[str, ...] = field(default=("en",), metadata=flag("lid.176 codes to keep", group=CLEANING))
+    languages: tuple[str, ...] = field(default=("en",), metadata=flag("lid.176 codes to keep",
+            name="--languages", group=CLEANING))
     min_score: float = field(default=0.65, metadata=flag(  # FineWeb's threshold for English
         "lowest language score kept", name="--min-lang-score", minimum=0, maximum=1, group=CLEANING))
     model_path: str | None = field(default=None, metadata=flag(

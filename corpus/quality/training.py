@@ -66,24 +66,27 @@ class QualityTrainConfig:
     # None: as many passes as `auto_epochs` gives for the training set's size.
     epochs: int | None = field(default=None, metadata=flag(
         f"fastText epochs; none: enough passes for ~{TARGET_UPDATES:,} document updates (5 at 100,000 "
-        f"training documents, at most {MAX_AUTO_EPOCHS})", minimum=1))
-    lr: float = field(default=0.1, metadata=flag("fastText learning rate", minimum=0))
+        f"training documents, at most {MAX_AUTO_EPOCHS})", name="--epochs", minimum=1))
+    lr: float = field(default=0.1, metadata=flag("fastText learning rate", name="--lr", minimum=0))
     word_ngrams: int = field(default=2, metadata=flag("word n-gram features", name="--word-ngrams",
                                                              aliases=("--wordNgrams",), minimum=1))
-    dim: int = field(default=64, metadata=flag("vector size", minimum=1))
-    min_count: int = field(default=2, metadata=flag("rarer words are ignored", minimum=1))
+    dim: int = field(default=64, metadata=flag("vector size", name="--dim", minimum=1))
+    min_count: int = field(default=2, metadata=flag("rarer words are ignored", name="--min-count", minimum=1))
     # Hash buckets for the n-gram features: model size is (words + bucket) x dim x 4 bytes
     # (fastText's default 2M buckets would make a 512 MB model at dim 64).
-    bucket: int = field(default=200_000, metadata=flag("n-gram hash buckets", minimum=1))
+    bucket: int = field(default=200_000, metadata=flag("n-gram hash buckets", name="--bucket", minimum=1))
     loss: str = "softmax"
     threads: int = field(default_factory=lambda: min(4, os.cpu_count() or 1),
-                         metadata=flag("fastText threads", minimum=1))
-    seed: int = field(default=0, metadata=flag("sampling and fastText seed"))
-    max_words: int = field(default=DEFAULT_MAX_WORDS, metadata=flag("words of a document read", minimum=1))
-    heldout: float = field(default=0.1, metadata=flag("share held out for the metrics", minimum=0, maximum=1))
+                         metadata=flag("fastText threads", name="--threads", minimum=1))
+    seed: int = field(default=0, metadata=flag("sampling and fastText seed", name="--seed"))
+    max_words: int = field(default=DEFAULT_MAX_WORDS, metadata=flag("words of a document read",
+            name="--max-words", minimum=1))
+    heldout: float = field(default=0.1, metadata=flag("share held out for the metrics",
+            name="--heldout", minimum=0, maximum=1))
     # Down-sampled to the smaller class, and at most this many per class (the sample is held
     # in memory to be shuffled: ~6 KB per document at 1,000 words).
-    max_docs_per_class: int = field(default=50_000, metadata=flag("documents per class at most", minimum=1))
+    max_docs_per_class: int = field(default=50_000, metadata=flag("documents per class at most",
+            name="--max-docs-per-class", minimum=1))
     retries: int = 3
 
 

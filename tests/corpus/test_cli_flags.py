@@ -17,12 +17,12 @@ class Inner:
 
 @dataclass
 class Outer:
-    workers: int = field(default=2, metadata=flag("processes", minimum=1))
-    score: float = field(default=0.5, metadata=flag("a score", minimum=0, maximum=1))
-    langs: tuple[str, ...] = field(default=("en",), metadata=flag("languages"))
-    files: list[str] = field(default_factory=list, metadata=flag("files", nargs="*"))
-    limit: int | None = field(default=None, metadata=flag("at most"))
-    keep: bool = field(default=False, metadata=flag("keep them"))
+    workers: int = field(default=2, metadata=flag("processes", name="--workers", minimum=1))
+    score: float = field(default=0.5, metadata=flag("a score", name="--score", minimum=0, maximum=1))
+    langs: tuple[str, ...] = field(default=("en",), metadata=flag("languages", name="--langs"))
+    files: list[str] = field(default_factory=list, metadata=flag("files", name="--files", nargs="*"))
+    limit: int | None = field(default=None, metadata=flag("at most", name="--limit"))
+    keep: bool = field(default=False, metadata=flag("keep them", name="--keep"))
     inner: Inner = field(default_factory=Inner)
     label: str = "set by code"
 
