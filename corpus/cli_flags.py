@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import types
 import typing
 from collections.abc import Callable
@@ -71,20 +72,31 @@ def _strip_optional(hint: Any) -> Any:
     return hint
 
 
-def _bounded(convert: Callable[[str], Any], minimum: float | None, maximum: float | None) -> Callable[[str], Any]:
+def number(convert: Callable[[str], Any], *, minimum: float | None = None, maximum: float | None = None,
+           above: float | None = None, below: float | None = None) -> Callable[[str], Any]:
+    """An argparse `type`: `convert(text)` (int or float) within the bounds, finite.
+
+    `minimum` / `maximum` are inclusive, `above` / `below` exclusive. argparse turns the
+    ArgumentTypeError into `error: argument --flag: must be >= 1, got -5`, exit code 2.
+    """
+
     def parse(text: str) -> Any:
         try:
             value = convert(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"not a {convert.__name__}: {text!r}") from None
-        if minimum is not None and value < minimum:
-            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {text}")
-        if maximum is not None and value > maximum:
-            raise argparse.ArgumentTypeError(f"must be <= {maximum}, got {text}")
+            raise argparse.ArgumentTypeError(f"not {'an integer' if convert is int else 'a number'}: "
+                                             f"{text!r}") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+        for bound, ok, word in ((minimum, lambda b: value >= b, ">="), (maximum, lambda b: value <= b, "<="),
+                                (above, lambda b: value > b, ">"), (below, lambda b: value < b, "<")):
+            if bound is not None and not ok(bound):
+                raise argparse.ArgumentTypeError(f"must be {word} {bound:g}, got {text}")
         return value
 
-    parse.__name__ = convert.__name__  # argparse names the type in its error message
+    parse.__name__ = convert.__name__  # argparse names the type in some of its messages
     return parse
+
 
 
 def _default_of(field: dataclasses.Field) -> Any:
@@ -119,7 +131,7 @@ def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:
                 item = hint
             convert = meta["parse"] or item
             if meta["minimum"] is not None or meta["maximum"] is not None:
-                convert = _bounded(convert, meta["minimum"], meta["maximum"])
+                convert = number(convert, minimum=meta["minimum"], maximum=meta["maximum"])
             if convert is not str:
                 kwargs["type"] = convert
             metavar = meta["metavar"] or name.lstrip("-").upper().replace("-", "_")

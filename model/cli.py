@@ -1,7 +1,7 @@
 """What `model.train` and `model.sample` share on the command line: checked numbers, defaults in every
 `--help` entry, user errors in one line with exit code 2, and progress that suits a terminal or a log.
 
-- `number(int, minimum=1)`      an argparse `type` that rejects values out of range (and NaN, inf)
+- numbers: `corpus.cli_flags.number(int, minimum=1)`, the argparse `type` every CLI checks ranges with
 - `DefaultsHelpFormatter`       appends "(default: X)" to each help text that does not state it in words
 - `Parser`                      an ArgumentParser whose errors are one line (`prog: error: ...`), exit 2
 - `run_cli(main, parser)`       runs `main()`, turning `SystemExit("message")` into that one line, exit 2
@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import re
 import sys
 from collections.abc import Callable
@@ -20,32 +19,6 @@ from typing import Any, TextIO
 _STATES_DEFAULT = re.compile(r"\(default\b", re.IGNORECASE)
 # What Python 3.11's BooleanOptionalAction appends to its help by itself; replaced by "on" / "off".
 _BOOLEAN_OPTIONAL_SUFFIX = " (default: %(default)s)"
-
-
-def number(convert: Callable[[str], Any], *, minimum: float | None = None, maximum: float | None = None,
-           above: float | None = None, below: float | None = None) -> Callable[[str], Any]:
-    """An argparse `type`: `convert(text)` (int or float) within the bounds, finite.
-
-    `minimum` / `maximum` are inclusive, `above` / `below` exclusive. argparse turns the
-    ArgumentTypeError into `error: argument --flag: must be >= 1, got -5`, exit code 2.
-    """
-
-    def parse(text: str) -> Any:
-        try:
-            value = convert(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not {'an integer' if convert is int else 'a number'}: "
-                                             f"{text!r}") from None
-        if isinstance(value, float) and not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
-        for bound, ok, word in ((minimum, lambda b: value >= b, ">="), (maximum, lambda b: value <= b, "<="),
-                                (above, lambda b: value > b, ">"), (below, lambda b: value < b, "<")):
-            if bound is not None and not ok(bound):
-                raise argparse.ArgumentTypeError(f"must be {word} {bound:g}, got {text}")
-        return value
-
-    parse.__name__ = convert.__name__  # argparse names the type in some of its messages
-    return parse
 
 
 class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):

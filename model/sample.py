@@ -23,8 +23,9 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch  # noqa: E402
 
+from corpus.cli_flags import number  # noqa: E402
 from model.checkpoint import load_model, resolve_checkpoint  # noqa: E402
-from model.cli import DefaultsHelpFormatter, Parser, number, run_cli  # noqa: E402
+from model.cli import DefaultsHelpFormatter, Parser, run_cli  # noqa: E402
 from model.generate import generate  # noqa: E402
 from model.tokenizer import TOKENIZER_FILE, eot_id, load_tokenizer  # noqa: E402
 

@@ -48,6 +48,7 @@ import torch  # noqa: E402
 from torch.nn.parallel import DistributedDataParallel as DDP  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
+from corpus.cli_flags import number  # noqa: E402
 from model.checkpoint import (  # noqa: E402
     OPTIMIZER_FILE,
     STATE_FILE,
@@ -58,7 +59,7 @@ from model.checkpoint import (  # noqa: E402
     resolve_checkpoint,
     save_step_checkpoint,
 )
-from model.cli import DefaultsHelpFormatter, Parser, is_terminal, number, run_cli  # noqa: E402
+from model.cli import DefaultsHelpFormatter, Parser, is_terminal, run_cli  # noqa: E402
 from model.config import PRESET_TRAINING, PRESETS, GPTConfig, preset  # noqa: E402
 from model.data import LoaderConfig, iter_texts  # noqa: E402
 from model.distributed import (  # noqa: E402
