@@ -20,7 +20,7 @@ from warcio.archiveiterator import ArchiveIterator
 from corpus.extract.engines import decode_html
 from corpus.fetch import DEFAULT_USER_AGENT, FetchConfig, FetchState, fetch_links
 from corpus.readers.warc import read_warc
-from tests.helpers.localserver import LocalServer, StaticResolver
+from tests.helpers.localserver import StaticResolver, serving
 
 PAGE = "<html><head><title>t</title></head><body><p>Hello from {path}</p></body></html>"
 
@@ -174,9 +174,7 @@ def warc_responses(out: Path) -> dict[str, tuple]:
 
 @pytest.fixture(scope="module")
 def site():
-    site = MisbehavingSite()
-    with LocalServer(site.app) as server:
-        site.server = server
+    with serving(MisbehavingSite()) as site:
         yield site
 
 

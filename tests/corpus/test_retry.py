@@ -21,7 +21,7 @@ from corpus.fetch.safety import AddressPolicy
 from corpus.readers.inputs import HttpStream
 from corpus.retry import BackoffPolicy, GaveUp, Retry, retry_call, retry_call_async
 from corpus.sources.reddit_api import ApiHarvester, HarvestError, RedditApiConfig
-from tests.helpers.localserver import LocalServer
+from tests.helpers.localserver import serving
 
 
 class Script:
@@ -176,9 +176,7 @@ class FlakyFiles:
 
 @pytest.fixture(scope="module")
 def files():
-    files = FlakyFiles()
-    with LocalServer(files.app) as server:
-        files.server = server
+    with serving(FlakyFiles()) as files:
         yield files
 
 

@@ -12,6 +12,9 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -53,6 +56,14 @@ class LocalServer:
 
     def url(self, path: str = "/") -> str:
         return self.origin + path
+
+
+@contextmanager
+def serving(site: Any) -> Iterator[Any]:
+    """Serve `site.app` for the block, with `site.server` set to the running `LocalServer`."""
+    with LocalServer(site.app) as server:
+        site.server = server
+        yield site
 
 
 class StaticResolver(AbstractResolver):
