@@ -30,8 +30,11 @@ def read_url_list(links: str | None, urls: str | None) -> list[str]:
     if links:
         import pyarrow.parquet as pq
 
-        column = "posted_url" if "posted_url" in pq.read_schema(links).names else "url"
-        return pq.read_table(links, columns=[column]).column(column).to_pylist()
+        # Batch by batch, one column: the list of URL strings is all the fetcher needs.
+        table = pq.ParquetFile(links)
+        column = "posted_url" if "posted_url" in table.schema_arrow.names else "url"
+        return [url for batch in table.iter_batches(batch_size=1 << 16, columns=[column])
+                for url in batch.column(0).to_pylist()]
     return [line.strip() for line in Path(urls).read_text().splitlines() if line.strip() and not line.startswith("#")]
 
 

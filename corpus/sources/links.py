@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +41,8 @@ NON_TEXT_EXTENSIONS = frozenset({
 })
 
 INT32_MAX = 2**31 - 1
+INT32_MIN = -(2**31)
+LINKS_ROW_GROUP = 1 << 16  # rows per row group of the links table: bounded reads, useful statistics
 LINKS_SCHEMA = pa.schema([
     pa.field("url", pa.string(), nullable=False),
     pa.field("url_key", pa.string(), nullable=False),
@@ -92,37 +94,58 @@ class Link:
 
 def rejection_reason(sub: Submission, rules: LinkRules) -> str | None:
     """Why a submission gives no link, or None if its link is a candidate."""
+    return _rule(sub, rules)[0]
+
+
+def _rule(sub: Submission, rules: LinkRules) -> tuple[str | None, str | None]:
+    """(why the submission gives no link or None, its canonical URL): the harvest needs both."""
     if sub.is_self:
-        return "self_post"
+        return "self_post", None
     if not sub.url:
-        return "missing_url"
+        return "missing_url", None
     canon = canonical_url(sub.url)
     if canon is None:
-        return "bad_url"
+        return "bad_url", None
     if sub.over_18 and rules.drop_over_18:
-        return "over_18"
+        return "over_18", canon
     host, path = host_and_path(canon)  # this function runs for every submission
     if host_listed(host, REDDIT_MEDIA_HOSTS):  # before reddit_link: i.redd.it is media, not a thread
-        return "reddit_media"
+        return "reddit_media", canon
     if host_listed(host, REDDIT_DOMAINS):
-        return "reddit_link"
+        return "reddit_link", canon
     if rules.drop_wikipedia and host_listed(host, WIKIPEDIA_DOMAINS):
-        return "wikipedia"
+        return "wikipedia", canon
     if host_listed(host, MEDIA_DOMAINS):
-        return "media_host"
+        return "media_host", canon
     # posixpath rather than PurePosixPath: the same suffix, at a fraction of the cost.
     if posixpath.splitext(path.rstrip("/"))[1].lower() in NON_TEXT_EXTENSIONS:
-        return "non_text_extension"
+        return "non_text_extension", canon
     if host_listed(host, rules.domain_blocklist):
-        return "blocked_domain"
-    return None
+        return "blocked_domain", canon
+    return None, canon
+
+
+def candidate_reason(sub: Submission, rules: LinkRules) -> tuple[str | None, str | None]:
+    """The `link_rules` step for one submission: (why it gives no link or None, its canonical URL).
+
+    `rejection_reason` plus the one rule that depends on the karma mode: a submission without a
+    score cannot pass a per-submission threshold.
+    """
+    reason, canon = _rule(sub, rules)
+    if reason is None and sub.score is None and rules.karma_mode == "submission":
+        reason = "missing_score"
+    return reason, canon
 
 
 class LinkHarvester:
-    """Aggregates submissions into links, keeping per-step counters.
+    """Aggregates submissions into links in memory, keeping per-step counters.
 
     Two steps are counted, both in submissions: `link_rules` (self posts, NSFW, media, ...) and
     `link_karma` (below the karma threshold, or merged into an earlier submission of the same URL).
+
+    Every candidate is held as a Python object (~650 B): for tests, the live API's few thousand
+    submissions and other small inputs. Dumps go through `harvest_to_table`, which gives the same
+    table out of core; this class is the reference its tests compare against.
     """
 
     def __init__(self, rules: LinkRules) -> None:
@@ -134,9 +157,7 @@ class LinkHarvester:
     def add(self, subs: Iterable[Submission]) -> None:
         for sub in subs:
             self.rule_stats.n_in += 1
-            reason = rejection_reason(sub, self.rules)
-            if reason is None and sub.score is None and self.rules.karma_mode == "submission":
-                reason = "missing_score"
+            reason, _ = candidate_reason(sub, self.rules)
             if reason:
                 self.rule_stats.drop(reason)
                 continue
@@ -159,7 +180,7 @@ class LinkHarvester:
                 passing = subs if sum(scores) >= self.rules.min_karma else []
                 stats.drop("below_min_karma", len(subs) - len(passing))
                 # The shard column is int32 (the schema of record); a sum past it is clamped, not lost.
-                karma = min(sum(scores), INT32_MAX)
+                karma = max(INT32_MIN, min(sum(scores), INT32_MAX))
             if not passing:
                 continue
             stats.n_out += 1
@@ -199,7 +220,7 @@ def write_links(links: list[Link], path: Path) -> None:
     """Write the links table atomically."""
     table = pa.Table.from_pylist([vars(link) for link in links], schema=LINKS_SCHEMA)
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="zstd")
+        pq.write_table(table, tmp, compression="zstd", row_group_size=LINKS_ROW_GROUP)
 
 
 def read_links(path: Path) -> dict[str, Link]:
@@ -209,3 +230,14 @@ def read_links(path: Path) -> dict[str, Link]:
     """
     rows = pq.read_table(path).to_pylist()
     return {row["url_key"]: Link(**{"posted_url": row["url"], **row}) for row in rows}
+
+
+def iter_posted_urls(path: Path | str, batch_rows: int = LINKS_ROW_GROUP) -> Iterator[str]:
+    """Every link's URL to fetch, streamed from the table in batches (never the whole table at once).
+
+    A table written before `posted_url` existed gives its canonical `url`, as `read_links` does.
+    """
+    table = pq.ParquetFile(path)
+    column = "posted_url" if "posted_url" in table.schema_arrow.names else "url"
+    for batch in table.iter_batches(batch_size=batch_rows, columns=[column]):
+        yield from batch.column(0).to_pylist()
