@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 # A map task turns one input into documents; the counters fill as the documents are consumed.
 MapTask = Callable[[str], tuple[Iterator[Document], list[StepStats]]]
+# A file task `fn(src, dst)` writes `dst` atomically; `src` is any picklable value (a part's path,
+# a band range, a partition number), so that any worker on any machine can be handed it.
+FileTask = Callable[[Any, Path], Any]
 
 
 @dataclass
@@ -74,6 +77,26 @@ def load_done(parts_dir: Path, input_path: str) -> PartResult | None:
                       [StepStats.from_dict(s) for s in done["stats"]])
 
 
+def split_done(parts_dir: Path, inputs: Sequence[str]) -> tuple[dict[str, PartResult], list[str]]:
+    """The inputs already done (their results, read from the markers) and those still to run, in order."""
+    done: dict[str, PartResult] = {}
+    todo: list[str] = []
+    for path in inputs:
+        result = load_done(parts_dir, path)
+        if result is not None:
+            done[path] = result
+        else:
+            todo.append(path)
+    if done:
+        log.info("resuming: %d of %d inputs already done", len(done), len(inputs))
+    return done, todo
+
+
+def pending_files(pairs: Sequence[tuple[Any, Path]]) -> list[tuple[Any, Path]]:
+    """The pairs of a file stage whose output does not exist yet: an existing `dst` is a finished one."""
+    return [(src, dst) for src, dst in pairs if not Path(dst).exists()]
+
+
 def merge_stats(results: Sequence[PartResult]) -> list[StepStats]:
     """Sum the counters of the same step across inputs, keeping step order."""
     merged: dict[str, StepStats] = {}
@@ -114,10 +137,11 @@ class Executor(ABC):
         """
 
     @abstractmethod
-    def file_stage(self, fn: Callable[[Path, Path], Any], pairs: Sequence[tuple[Path, Path]],
-                   desc: str = "files") -> None:
+    def file_stage(self, fn: FileTask, pairs: Sequence[tuple[Any, Path]], desc: str = "files") -> None:
         """Run `fn(src, dst)` for every pair whose `dst` does not exist yet.
 
-        For stages whose output is one file per input file, written atomically by `fn`: an
-        existing output is a finished one, so a rerun does only what is missing.
+        For stages whose output is one file per task, written atomically by `fn`: an existing
+        output is a finished one, so a rerun does only what is missing. `src` is any picklable
+        value (a path, a band or partition to work on); `dst` is a path. Which worker runs which
+        pair must not change what `fn` writes.
         """

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
 from corpus.executor.base import (
     Executor,
+    FileTask,
     MapTask,
     PartResult,
     discard_stale_parts,
-    load_done,
+    pending_files,
     process_input,
+    split_done,
 )
 from corpus.progress import progress
-
-log = logging.getLogger(__name__)
 
 
 class LocalExecutor(Executor):
@@ -33,16 +32,7 @@ class LocalExecutor(Executor):
     def map_stage(self, task: MapTask, inputs: Sequence[str], work_dir: Path, desc: str = "inputs",
                   fingerprint: dict[str, Any] | None = None) -> list[PartResult]:
         parts_dir = discard_stale_parts(work_dir, fingerprint)
-        results: dict[str, PartResult] = {}
-        todo = []
-        for path in inputs:
-            done = load_done(parts_dir, path)
-            if done is not None:
-                results[path] = done
-            else:
-                todo.append(path)
-        if results:
-            log.info("resuming: %d of %d inputs already done", len(results), len(inputs))
+        results, todo = split_done(parts_dir, inputs)
         if self.workers <= 1 or len(todo) <= 1:
             # In-process: a progress bar per document, and tracebacks that point at the real line.
             for path in self._bar(todo, desc, len(todo) > 1):
@@ -54,10 +44,11 @@ class LocalExecutor(Executor):
                     results[futures[fut]] = fut.result()
         return [results[path] for path in inputs]
 
-    def file_stage(self, fn: Callable[[Path, Path], Any], pairs: Sequence[tuple[Path, Path]],
-                   desc: str = "files") -> None:
-        todo = [(s, d) for s, d in pairs if not Path(d).exists()]
-        if self.workers <= 1 or len(todo) <= 1:
+    def file_stage(self, fn: FileTask, pairs: Sequence[tuple[Any, Path]], desc: str = "files") -> None:
+        todo = pending_files(pairs)
+        # With workers, even a lone task runs in the pool: file tasks are the global stage's
+        # partitions and bands, sized for a worker's memory, not the driver's.
+        if self.workers <= 1 or not todo:
             for src, dst in self._bar(todo, desc, len(todo) > 1):
                 fn(src, dst)
             return
