@@ -372,7 +372,7 @@ def main(argv: list[str] | None = None) -> None:
     # Global stage.
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
-    result = find_near_duplicates(files, cfg, progress=True)
+    result = find_near_duplicates(files, cfg)
     t_global = time.perf_counter() - t0
     rss_global = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

@@ -30,32 +30,27 @@ from pathlib import Path
 from corpus.cli_flags import add_config_flags, config_from_flags, flag
 from corpus.dedup.near_duplicates import PRESETS
 from corpus.errors import UserError, user_errors
-from corpus.executor import LocalExecutor, merge_stats
+from corpus.executor import ExecutorConfig, make_executor, merge_stats
 from corpus.extract.extractor import Extractor
 from corpus.extract.sandbox import close_sandboxes
 from corpus.fetch import FetchConfig, fetch_links
-from corpus.fetch.state import read_redirect_aliases
-from corpus.progress import progress
 from corpus.readers.inputs import expand_inputs
-from corpus.readers.shards import read_documents
 from corpus.readers.warc import read_warc
-from corpus.sources.link_join import LinkJoin
-from corpus.sources.links import LinkHarvester, LinkRules, read_links, write_links
+from corpus.sources.link_harvest import HarvestSettings, harvest_to_table
+from corpus.sources.link_join import LinkIndex, LinkJoin, ensure_link_index
+from corpus.sources.links import LinkRules, iter_posted_urls
 from corpus.sources.reddit_api import (
     LISTINGS,
     TIME_FILTERS,
     RedditApiConfig,
     harvest_api,
 )
-from corpus.sources.reddit_dumps import read_submissions
 from corpus.steps import StepStats, run_steps
-from corpus.urls import url_key
 from corpus.writers.atomic import atomic_write_json
-from corpus.writers.publish import print_summary, publish
-from corpus.writers.shard_writer import file_sha256
+from corpus.writers.publish import print_summary
 from pipelines.cleaning import CleaningConfig, text_filters
 from pipelines.cli import default_workers, setup_logging, unix_time, work_folder
-from pipelines.global_stage import GlobalConfig, global_steps
+from pipelines.global_stage import GlobalConfig, global_passes, write_output
 
 log = logging.getLogger("build_webtext")
 PROG = "python -m pipelines.build_webtext"
@@ -74,6 +69,7 @@ class WebTextConfig:
         "work folder: links table, fetched pages, parts, the output's signatures "
         "(default: <output's parent>/_work/<output's name>)", name="--work-dir", metavar="DIR"))
     workers: int = field(default_factory=default_workers, metadata=flag("processes", name="--workers", minimum=1))
+    executor: ExecutorConfig = field(default_factory=ExecutorConfig)  # --engine, --ray-address
     min_karma: int = field(default=3, metadata=flag("GPT-2: 3", name="--min-karma"))
     karma_mode: str = field(default="submission", metadata=flag(
         "threshold each submission (OpenWebText) or the sum over a URL (OpenWebText2)", name="--karma-mode",
@@ -148,15 +144,13 @@ def harvest_links(config: WebTextConfig) -> tuple[list[StepStats], list[str]]:
     rules = LinkRules(min_karma=config.min_karma, karma_mode=config.karma_mode,
                       drop_over_18=not config.keep_over_18, drop_wikipedia=not config.keep_wikipedia,
                       domain_blocklist=frozenset(d.lower() for d in config.blocked_domains))
-    read_stats = StepStats("read_submissions")
-    harvester = LinkHarvester(rules)
-    subs = read_submissions(inputs, read_stats)
-    harvester.add(progress(subs, enabled=config.progress, desc="submissions", unit="sub"))
-    links = harvester.links()
-    write_links(links, config.links_path())
-    stats = api_stats + [read_stats, harvester.rule_stats, harvester.karma_stats]
+    # Out of core: a candidate run per dump file (reused by a rerun), then DuckDB groups them by URL key.
+    settings = HarvestSettings(workers=config.workers, threads=config.workers, progress=config.progress)
+    harvest_stats, n_links = harvest_to_table(inputs, rules, config.links_path(), config.links_path().parent,
+                                              settings)
+    stats = api_stats + harvest_stats
     atomic_write_json(config.links_path().with_name("links_stats.json"), [s.to_dict() for s in stats])
-    log.info("%d links with karma >= %d written to %s", len(links), config.min_karma, config.links_path())
+    log.info("%d links with karma >= %d written to %s", n_links, config.min_karma, config.links_path())
     return stats, inputs
 
 
@@ -167,26 +161,28 @@ def fetch_pages(config: WebTextConfig) -> tuple[StepStats, list[str]]:
     and the finished WARC files.
     """
     # The URL as posted, not the canonical form: that is only the key the pages are joined by.
-    urls = [link.posted_url for link in read_links(config.links_path()).values()]
+    # Streamed from the table: a list of strings, never a dict of every link's row.
+    urls = list(iter_posted_urls(config.links_path()))
     report = fetch_links(urls, config.fetch_dir(), config.fetch_config)
     return report.stats, [str(p) for p in report.warc_files]
 
 
-def links_with_redirects(config: WebTextConfig) -> dict:
-    """The links by URL key, plus the final URL of every link the fetcher reached by redirects."""
-    links = read_links(config.links_path())
-    for final_url, link_url in read_redirect_aliases(config.fetch_dir()).items():
-        final_key, link_key = url_key(final_url), url_key(link_url)
-        if final_key and link_key in links and final_key not in links:
-            links[final_key] = links[link_key]
-    return links
+def links_with_redirects(config: WebTextConfig) -> str:
+    """Build (or reuse) the join's on-disk index, once, in the driver: the links by URL key plus the
+    final URL of every link the fetcher reached by redirects. Returns the links table's sha256.
+
+    Each WARC's join then looks up only its own pages' keys (`LinkIndex`), whatever the number of links.
+    """
+    return ensure_link_index(config.links_path(), config.links_path().with_name("link_index.sqlite"),
+                             config.fetch_dir())
 
 
 def map_pages(config: WebTextConfig, path: str):
     """The per-file part of the recipe: one WARC of fetched pages through every map step."""
     read_stats = StepStats("read_warc")
     steps = [
-        LinkJoin(links_with_redirects(config)),  # WebText keeps only pages of harvested links
+        # WebText keeps only pages of harvested links (index built by `links_with_redirects` in the driver).
+        LinkJoin(LinkIndex(config.links_path().with_name("link_index.sqlite"))),
         Extractor(config.cleaning.extraction),
         *text_filters(config.cleaning),           # language -> Gopher / C4 / FineWeb -> PII
     ]
@@ -206,25 +202,22 @@ def run(config: WebTextConfig) -> dict | None:
         pages = fetched + pages
     # What the parts depend on: not where pages came from, nor how politely they were fetched.
     ignored = ("pages", "output", "work_dir", "workers", "progress", "fetch_config", "praw_site",
-               "reddit_api_url", "dedup", "dedup_preset", "decontaminate")
+               "reddit_api_url", "dedup", "dedup_preset", "decontaminate", "executor")
     fingerprint = {k: v for k, v in asdict(config).items() if k not in ignored}
-    fingerprint["links_sha256"] = file_sha256(config.links_path())
+    fingerprint["links_sha256"] = links_with_redirects(config)  # builds the join's key index once
     work = config.work_path()
-    executor = LocalExecutor(config.workers, config.progress)
+    executor = make_executor(config.executor, config.workers, config.progress)
     parts = executor.map_stage(partial(map_pages, config), pages, work / "clean", desc="WARC files",
                                fingerprint=fingerprint)
     close_sandboxes()  # extraction children of an in-process run are not needed any more
     files = [f for p in parts for f in p.files]
 
     # Global: exact and near-duplicate dedup, decontamination, each a step built from its pass.
-    final = global_steps(files, GlobalConfig(config.dedup, config.dedup_preset, [], config.decontaminate),
-                         work, executor)
-    manifest = publish(run_steps(read_documents(files), final.steps), out, "build_webtext",
-                       submission_files + pages, asdict(config),
-                       steps=lambda: link_stats + merge_stats(parts) + [s.stats for s in final.steps],
-                       extra={"links": str(config.links_path()), **final.report},
-                       signatures=work / "output_signatures" / "signatures-00000.parquet",
-                       minhash=PRESETS[config.dedup_preset].minhash, show_progress=config.progress)
+    passes = global_passes(files, GlobalConfig(config.dedup, config.dedup_preset, [], config.decontaminate),
+                           work, executor)
+    manifest = write_output(passes, out, executor, pipeline="build_webtext", inputs=submission_files + pages,
+                            parameters=asdict(config), earlier=link_stats + merge_stats(parts),
+                            extra={"links": str(config.links_path())})
     return manifest
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from corpus.cli_flags import add_config_flags, config_from_flags, flag
 from corpus.dedup.near_duplicates import PRESETS
 from corpus.errors import UserError, user_errors
-from corpus.executor import LocalExecutor, merge_stats, part_key
+from corpus.executor import ExecutorConfig, make_executor, merge_stats, part_key
 from corpus.extract.extractor import Extractor
 from corpus.extract.sandbox import close_sandboxes
 from corpus.filters.url import URLFilter, load_domain_list
@@ -34,11 +34,11 @@ from corpus.readers.inputs import COMMONCRAWL_BASE_URL, expand_inputs, split_inp
 from corpus.readers.shards import read_documents
 from corpus.readers.warc import read_warc
 from corpus.steps import StepStats, run_steps
-from corpus.writers.publish import print_summary, publish
+from corpus.writers.publish import print_summary
 from corpus.writers.shard_writer import file_sha256
 from pipelines.cleaning import CleaningConfig, text_filters
 from pipelines.cli import default_workers, setup_logging, work_folder
-from pipelines.global_stage import GlobalConfig, global_steps
+from pipelines.global_stage import GlobalConfig, global_passes, write_output
 
 log = logging.getLogger("clean_commoncrawl")
 PROG = "python -m pipelines.clean_commoncrawl"
@@ -58,6 +58,7 @@ class CleanConfig:
         "work folder: parts, raw text, the classifier, signatures "
         "(default: <output's parent>/_work/<output's name>)", name="--work-dir", metavar="DIR"))
     workers: int = field(default_factory=default_workers, metadata=flag("processes", name="--workers", minimum=1))
+    executor: ExecutorConfig = field(default_factory=ExecutorConfig)  # --engine, --ray-address: not in fingerprints
     split_mb: int = field(default=256, metadata=flag(
         "read local .warc.gz files larger than this as ranges, in parallel (0: never)", name="--split-mb", minimum=0))
     cleaning: CleaningConfig = field(default_factory=CleaningConfig)
@@ -134,7 +135,7 @@ def run(config: CleanConfig) -> dict:
     log.info("cleaning %d WARC file(s) (%d tasks) with %d worker(s) into %s",
              len(inputs), len(tasks), config.workers, out)
 
-    executor = LocalExecutor(config.workers, config.progress)
+    executor = make_executor(config.executor, config.workers, config.progress)
 
     # 1. Extract and filter every input.
     parts = executor.map_stage(partial(map_warc, config, work), tasks, work / "clean", desc="WARC files",
@@ -159,15 +160,13 @@ def run(config: CleanConfig) -> dict:
 
     # 4-6. Global: exact duplicates, near-duplicates (within the crawl and against WebText),
     # benchmark 13-grams; each a step built from its pass, run over the survivors into the shards.
-    final = global_steps(files, GlobalConfig(config.dedup, config.dedup_preset, config.dedup_against,
-                                             config.decontaminate), work, executor)
-    manifest = publish(
-        run_steps(read_documents(files), final.steps), out, "clean_commoncrawl", inputs, asdict(config),
-        steps=lambda: [s for stage in stages for s in stage] + [s.stats for s in final.steps],
+    passes = global_passes(files, GlobalConfig(config.dedup, config.dedup_preset, config.dedup_against,
+                                               config.decontaminate), work, executor)
+    manifest = write_output(
+        passes, out, executor, pipeline="clean_commoncrawl", inputs=inputs, parameters=asdict(config),
+        earlier=[s for stage in stages for s in stage],
         extra={"quality_model": str(model.path) if model else None,
-               "quality_classifier": model.manifest_entry() if model else None, **final.report},
-        signatures=work / "output_signatures" / "signatures-00000.parquet",
-        minhash=PRESETS[config.dedup_preset].minhash, show_progress=config.progress)
+               "quality_classifier": model.manifest_entry() if model else None})
     return manifest
 
 

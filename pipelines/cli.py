@@ -12,6 +12,8 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
+from corpus.errors import UserError
+
 
 def setup_logging(verbose: bool = False) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
@@ -42,7 +44,11 @@ def work_folder(output: str | Path, work_dir: str | Path | None = None) -> Path:
     folder, which anything looking for shards in the parent (the trainer's `--data data/shards`)
     skips.
     """
-    if work_dir:
-        return Path(work_dir)
     out = Path(output).resolve()
+    if work_dir:
+        work = Path(work_dir).resolve()
+        if work == out or out in work.parents:
+            # The output folder is replaced as a whole at the end of a run (staging swap).
+            raise UserError(f"--work-dir {work_dir} is inside --output {output}: put it elsewhere")
+        return Path(work_dir)
     return out.parent / "_work" / out.name

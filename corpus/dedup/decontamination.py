@@ -17,6 +17,7 @@ corpus first:
 
     index = BenchmarkIndex.from_files(["bench/lambada.jsonl"])           # once
     counts = count_ngram_documents(texts_of_one_part, index)             # map: per part
+                                                                         # (pipelines/global_stage.py)
     ignored = frequent_ngrams(merge_counts(all_counts))                  # global
     step = Decontaminator(index, ignored)                                # map or global: cut
 
@@ -30,7 +31,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections import Counter
-from collections.abc import Collection, Container, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,23 +124,6 @@ def count_ngram_documents(texts: Iterable[str], index: BenchmarkIndex) -> Counte
     for text in texts:
         found = {g for _, g in index.hits(words(text))}
         counts.update(found)
-    return counts
-
-
-def count_ngram_documents_in_parts(parts: Sequence[Path | str], index: BenchmarkIndex,
-                                   skip: Container[str] = frozenset()) -> Counter:
-    """`count_ngram_documents` over the `text` column of Parquet files (one map task per part).
-
-    `skip`: ids not to count, e.g. the near-duplicates fuzzy dedup drops: counted, eleven
-    copies of one page would make its n-grams look like boilerplate.
-    """
-    from corpus.readers.shards import iter_batches
-
-    counts: Counter = Counter()
-    for batch in iter_batches([Path(p) for p in parts], columns=["id", "text"]):
-        texts = [t for i, t in zip(batch.column("id").to_pylist(), batch.column("text").to_pylist())
-                 if i not in skip]
-        counts.update(count_ngram_documents(texts, index))
     return counts
 
 

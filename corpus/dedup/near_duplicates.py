@@ -1,20 +1,29 @@
 """Fuzzy (near-duplicate) de-duplication with MinHash LSH, global and order-independent.
 
-Two stages, on the seam the executor already has:
+In the shape FineWeb used at tens of billions of documents, as three kinds of tasks on the
+executor (local processes or Ray), so that no process ever holds the corpus's signatures:
 
-1. **Map** (one call per part, in the worker pool, `corpus.dedup.signatures`): `write_signatures` turns
-   documents into a signature file: Parquet with `id`, `quality_score`, `n_shingles` and
-   `signature` (fixed-size list of `num_perm` uint32), the MinHash parameters in the schema
-   metadata so that signatures made under other parameters are refused, never mixed.
-2. **Global** (once): `find_near_duplicates(signature_files, config, reference_files)` loads every
-   signature, finds candidate pairs by LSH banding (`bands` x `rows`), joins them into clusters
-   (connected components), keeps one document per cluster and returns the ids to drop, with the
-   counters, the cluster-size histogram and example pairs for the report. `NearDuplicateFilter`
-   then drops those ids from the stream of documents.
+1. **Index, per part** (`corpus.dedup.signature_index`): the part's MinHash signatures as a
+   memory-mapped array, and per band its bucket keys sorted (a part is documents, or a signature
+   file such as a reference corpus's). Kept in the work folder: a rerun reuses it.
+2. **Buckets, per band and key range** (`band_task`): the slice of every part's sorted keys in the
+   range, merged; buckets of equal band values; the pairs to compare (`bucket_pairs`), each
+   verified on the two whole signatures (gathered from the memory maps) before it is an edge.
+   Writes its verified edges (and matches against reference documents) to a file.
+3. **Clusters, once** (`near_duplicate_pass`): the edges of all band tasks, streamed file by file
+   into a union-find over integer document indices (`corpus.dedup.lsh.UnionFind`, 8 bytes per
+   document), the keep rule per cluster, and one reason code per dropped document written to the
+   run's `DropCodes` (`corpus.dedup.drops`). Driver memory: ~25 bytes per document.
+
+`find_near_duplicates(signature_files, config, reference_files)` runs the three in this process
+and returns the ids to drop by reason (for tests, benchmarks and small corpora);
+`NearDuplicateFilter` drops such ids from a stream of documents.
 
 **Which document a cluster keeps:** the highest `quality_score` (a missing score ranks lowest),
-then the smallest id. Documents are put in id order on load, so nothing depends on the order of
-the files or of the rows in them, nor on how the documents were split into files.
+then the smallest id (compared as integers: our ids are 96-bit hex digests), so nothing depends on
+the order of the files or of the rows in them, nor on how the documents were split into files.
+A pair that meets in several bands is verified in each (band tasks run independently); the edges
+it gives are the same, so only the "candidate_pairs" counter sees it more than once.
 
 **Against a reference corpus** (GPT-3 removed WebText from Common Crawl): reference signatures
 take part in the banding; a document met in a bucket by a reference document, and verified
@@ -23,7 +32,8 @@ are never removed. The remaining documents are then clustered among themselves a
 ("near_duplicate").
 
 **Banding** is `corpus.dedup.lsh` (numpy, not `datasketch.MinHashLSH`: same candidate pairs,
-far less memory); `bench/bench_fuzzy_dedup.py` compares time and memory.
+far less memory); `bench/bench_fuzzy_dedup.py` compares time and memory, and
+`bench/bench_scale_dedup.py` measures memory and time from 1M to 10M documents.
 
 **Every edge is verified.** Banding alone joins pages that merely share a site's template: at
 Jaccard ~0.33 (nav, sidebar, footer) a pair collides in some band of 25 x 5 with probability
@@ -34,8 +44,7 @@ false-positive check and Spark's similarity join (GPT-3) do. The pairs compared 
 of documents (`corpus.dedup.lsh.bucket_pairs`): all pairs of a bucket, or in an oversized
 bucket each document with its `bucket_window` nearest in signature order; never only each
 member against the bucket's first row, which misses two identical pages in a bucket headed by
-an unrelated one. A pair met in several bands is compared once (again only if it met in
-oversized buckets alone). Clusters are the connected components of the verified edges: a chain
+an unrelated one. Clusters are the connected components of the verified edges: a chain
 needs every link at the threshold. Counted in the stats: "candidate_pairs" compared,
 "rejected_by_verify", "pairs_not_compared" (left out of oversized buckets).
 
@@ -63,23 +72,31 @@ needs every link at the threshold. Counted in the stats: "candidate_pairs" compa
 from __future__ import annotations
 
 import logging
+import math
+import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
-from tqdm import tqdm
+import pyarrow.parquet as pq
 
-from corpus.dedup.lsh import band_buckets, bucket_edges, bucket_pairs, bucket_sizes, connected_components
+from corpus.dedup.drops import CODES, KEEP, DropCodes, PartTable, file_identity
+from corpus.dedup.lsh import UnionFind, band_buckets, bucket_edges, bucket_pairs
 from corpus.dedup.minhash import MinHashConfig
-from corpus.dedup.signatures import SignatureSet, load_signatures
+from corpus.dedup.signature_index import IndexedSource, SignatureStore, build_signature_index
+from corpus.executor.base import Executor, part_key
 from corpus.records import Document
 from corpus.steps import Filter, StepStats
+from corpus.writers.atomic import atomic_path
 
 log = logging.getLogger(__name__)
+
+# Entries (documents with shingles) per band task: ~16 bytes each while sorting, plus the pairs.
+ENTRIES_PER_TASK = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -124,217 +141,112 @@ PRESETS: dict[str, FuzzyDedupConfig] = {
 
 
 @dataclass
-class FuzzyDedupResult:
-    """What the global stage found: the ids to drop and what the report shows."""
+class NearDuplicates:
+    """What the near-duplicate pass found, for the manifest and the report (no per-document data:
+    the drops themselves are in the run's `DropCodes`)."""
 
-    drop: dict[str, str]                     # id -> reason
-    stats: StepStats                         # over the non-reference documents
+    stats: StepStats                         # over the documents that entered the pass
     cluster_sizes: dict[int, int]            # cluster size (>= 2) -> number of clusters
     examples: list[dict[str, Any]]           # a few removed pairs, ids and estimated Jaccard
     parameters: dict[str, Any]
-
-    @property
-    def drop_ids(self) -> set[str]:
-        return set(self.drop)
+    indexes: list[Path] = field(default_factory=list)  # the signature indexes used (kept for a rerun)
 
     def to_report(self) -> dict[str, Any]:
-        """The summary for the manifest and the report (no per-document data)."""
         return {"parameters": self.parameters, "stats": self.stats.to_dict(),
                 "cluster_sizes": {str(k): v for k, v in sorted(self.cluster_sizes.items())},
                 "examples": self.examples}
 
-    def filter(self) -> "NearDuplicateFilter":
-        return NearDuplicateFilter(self.drop)
+
+@dataclass(frozen=True)
+class BandJob:
+    """One band task: band `band`, bucket keys in [lo, hi) (hi None: to the end)."""
+
+    sources: tuple[IndexedSource, ...]   # documents first, then reference documents
+    n_docs: int                          # global indices >= n_docs are reference documents
+    codes: Path | None                   # documents already dropped (exact dedup) take no part
+    band: int
+    lo: int
+    hi: int | None
+    config: FuzzyDedupConfig
 
 
-def find_near_duplicates(signature_files: Sequence[Path | str], config: FuzzyDedupConfig | None = None,
-                         reference_files: Sequence[Path | str] = (), progress: bool = False
-                         ) -> FuzzyDedupResult:
-    """Global stage: the documents of `signature_files` to drop as near-duplicates.
-
-    Reference documents (`reference_files`, e.g. WebText) are never dropped; a document that
-    meets one in a bucket and is verified against it is ("near_duplicate_of_reference"). The
-    rest are clustered by verified edges and all but the best of each cluster dropped
-    ("near_duplicate"): highest quality_score, then lowest id.
-    """
-    config = config or FuzzyDedupConfig()
-    width = config.bands * config.rows
-    columns = config.minhash.num_perm if config.verify_threshold is not None else width
-    docs = load_signatures(signature_files, config.minhash, columns)
-    ref = load_signatures(reference_files, config.minhash, columns) if reference_files else None
-    stats = StepStats("fuzzy_dedup")
-    stats.n_in = len(docs)
-    stats.counts["no_shingles"] = int((docs.n_shingles == 0).sum())
-    drop: dict[str, str] = {}
-    examples: list[dict[str, Any]] = []
-    active = np.flatnonzero(docs.n_shingles > 0)
-
-    def id_list(rows: np.ndarray, table: SignatureSet = docs) -> list[str]:
-        return table.ids.take(pa.array(rows, pa.int64())).to_pylist()
-
-    if ref is not None and len(ref):
-        stats.counts["reference_docs"] = len(ref)
-        removed, partner = _reference_collisions(docs, ref, active, config, stats, progress)
-        rows = np.flatnonzero(removed)
-        drop.update(dict.fromkeys(id_list(rows), "near_duplicate_of_reference"))
-        shown = rows[:config.max_examples]
-        for i, doc_id, ref_id in zip(shown, id_list(shown), id_list(partner[shown], ref)):
-            examples.append({"removed": doc_id, "reference": ref_id,
-                             "jaccard": _estimate(docs.sigs[i], ref.sigs[partner[i]]),
-                             "reason": "near_duplicate_of_reference"})
-        active = active[~removed[active]]
-
-    labels = _cluster(docs, active, config, stats, progress)
-    keeper = _keepers(docs, labels)
-    rows = np.arange(len(labels))
-    in_cluster = labels != rows                 # members hanging on a root ...
-    in_cluster[labels[in_cluster]] = True       # ... and those roots
-    sizes = np.bincount(labels[in_cluster], minlength=len(labels))
-    cluster_sizes = Counter(sizes[sizes >= 2].tolist())
-    stats.counts["clusters"] = int((sizes >= 2).sum())
-    dups = np.flatnonzero(in_cluster & (keeper[labels] != rows))
-    drop.update(dict.fromkeys(id_list(dups), "near_duplicate"))
-    shown = dups[:config.max_examples]
-    kept = keeper[labels[shown]]
-    for i, k, doc_id, kept_id in zip(shown, kept, id_list(shown), id_list(kept)):
-        examples.append({"removed": doc_id, "kept": kept_id, "jaccard": _estimate(docs.sigs[i], docs.sigs[k]),
-                         "reason": "near_duplicate"})
-    for reason, n in Counter(drop.values()).items():
-        stats.drop(reason, n)
-    stats.n_out = stats.n_in - len(drop)
-    params = {"bands": config.bands, "rows": config.rows, "threshold": round(config.threshold, 4),
-              "verify_threshold": config.verify_threshold, "bucket_window": config.bucket_window,
-              **config.minhash.fingerprint(),
-              "reference_files": [str(f) for f in reference_files]}
-    return FuzzyDedupResult(drop, stats, dict(sorted(cluster_sizes.items())), examples, params)
-
-
-def _estimate(a: np.ndarray, b: np.ndarray) -> float:
-    return round(float(np.mean(a == b)), 4)
-
-
-def _bands(config: FuzzyDedupConfig, progress: bool, desc: str) -> Iterator[tuple[int, slice]]:
-    for b in tqdm(range(config.bands), desc=desc, unit="band", disable=not progress):
-        yield b, slice(b * config.rows, (b + 1) * config.rows)
-
-
-@dataclass
-class _Banded:
-    """The rows banded together: entry e is row `rows_of[e]` of `docs` if e < n_docs, else of
-    `ref` (documents first, then reference documents)."""
-
-    docs: SignatureSet
-    ref: SignatureSet | None
-    rows_of: np.ndarray
-    n_docs: int
-
-    def values(self, entries: np.ndarray, cols: slice | np.ndarray = slice(None)) -> np.ndarray:
-        """Signature values (columns `cols`) of the given entries."""
-        def take(sigs: np.ndarray, rows: np.ndarray) -> np.ndarray:
-            if isinstance(cols, slice):
-                return sigs.take(rows, axis=0) if cols == slice(None) else sigs[rows, cols]
-            return sigs[rows[:, None], cols[None, :]]
-
-        if self.ref is None:
-            return take(self.docs.sigs, self.rows_of[entries])
-        is_doc = entries < self.n_docs
-        first = take(self.docs.sigs, self.rows_of[entries[is_doc]])
-        out = np.empty((entries.size, first.shape[1]), dtype=first.dtype)
-        out[is_doc] = first
-        out[~is_doc] = take(self.ref.sigs, self.rows_of[entries[~is_doc]])
-        return out
-
-    def sort_keys(self, band: int, config: FuzzyDedupConfig) -> Callable[[np.ndarray], np.ndarray]:
-        """For `bucket_pairs`: the 8 signature values after band `band` (wrapping round). An
-        oversized bucket is put in their order, so that similar signatures meet."""
-        k = self.docs.sigs.shape[1]
-        cols = (np.arange(min(8, k)) + (band + 1) * config.rows) % k
-        return lambda entries: self.values(entries, cols)
-
-
-def _verified_pairs(banded: _Banded, config: FuzzyDedupConfig, stats: StepStats, progress: bool,
-                    desc: str, against_reference: bool) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Per band, the pairs of entries (u, v) compared and verified, with their estimated Jaccard.
-
-    Each pair met in a bucket (`bucket_pairs`) is compared on all the loaded signature values.
-    With `against_reference`, only (document, reference) pairs count, as (u=document, v=reference).
-    A pair that met in an earlier band in a bucket small enough to compare all its pairs was
-    compared there and is skipped; one met only in oversized buckets is compared again.
-    """
-    n = banded.rows_of.size
-    counter = "candidate_pairs_reference" if against_reference else "candidate_pairs"
-    # compared_all[b, e]: entry e's bucket in band b was small enough that all its pairs were compared.
-    compared_all = np.zeros((config.bands, n), dtype=bool)
-    for b, cols in _bands(config, progress, desc):
-        order, group = band_buckets(banded.values(np.arange(n), cols))
-        compared_all[b, order] = bucket_sizes(order, group) <= config.bucket_window + 1
-        u, v, skipped = bucket_pairs(order, group, config.bucket_window, banded.sort_keys(b, config))
-        stats.counts["pairs_not_compared"] += skipped
-        if against_reference:
-            mixed = (u < banded.n_docs) != (v < banded.n_docs)  # one document, one reference
-            u, v = np.where(u < banded.n_docs, u, v)[mixed], np.where(u < banded.n_docs, v, u)[mixed]
-        jaccard, earlier = _compare(banded, u, v, b, compared_all[:b], config)
-        u, v, jaccard = u[~earlier], v[~earlier], jaccard[~earlier]
-        ok = jaccard >= config.verify_threshold
-        stats.counts[counter] += int(u.size)
-        stats.counts["rejected_by_verify"] += int((~ok).sum())
-        yield u[ok], v[ok], jaccard[ok]
-
-
-def _compare(banded: _Banded, u: np.ndarray, v: np.ndarray, band: int, compared_all: np.ndarray,
-             config: FuzzyDedupConfig, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
-    """For each pair of entries (u[i], v[i]) met in band `band`: the Jaccard estimated from all
-    the loaded signature values, and whether the pair was already compared in an earlier band
-    (it met in a bucket of that band whose pairs were all compared). Gathering the two rows
-    of each pair is most of the cost; chunks of a few thousand pairs stay in cache."""
-    jaccard = np.empty(u.size, dtype=np.float32)
-    earlier = np.zeros(u.size, dtype=bool)
-    width = band * config.rows
-    for lo in range(0, u.size, chunk):
-        uc, vc = u[lo:lo + chunk], v[lo:lo + chunk]
-        eq = banded.values(uc) == banded.values(vc)
-        # A byte sum is twice as fast as eq.mean here; the division is exact.
-        jaccard[lo:lo + chunk] = eq.view(np.uint8).sum(axis=1, dtype=np.uint32) / eq.shape[1]
-        if band:
-            met = eq[:, :width] if config.rows == 1 else eq[:, :width].reshape(-1, band, config.rows).all(axis=2)
-            earlier[lo:lo + chunk] = (met & compared_all[:, uc].T).any(axis=1)
-    return jaccard, earlier
-
-
-def _reference_collisions(docs: SignatureSet, ref: SignatureSet, active: np.ndarray,
-                          config: FuzzyDedupConfig, stats: StepStats, progress: bool
-                          ) -> tuple[np.ndarray, np.ndarray]:
-    """Documents near a reference document, and for each the most similar such reference row
-    (ties: the smallest row). With verification, each (document, reference) pair met in a
-    bucket is compared on its own; without, sharing a bucket with any reference is enough."""
-    ref_active = np.flatnonzero(ref.n_shingles > 0)
-    banded = _Banded(docs, ref, np.concatenate([active, ref_active]), active.size)
-    found = []
+def band_task(job: BandJob, dst: Path) -> None:
+    """Buckets of one band and key range: verified edges between documents, and verified
+    matches of documents with reference documents, written to `dst` (.npz, atomically)."""
+    config = job.config
+    store = SignatureStore(job.sources)
+    keys, index = [], []
+    for i in range(len(job.sources)):
+        k, g = store.band_slice(i, job.band, job.lo, job.hi)
+        keys.append(k)
+        index.append(g)
+    keys = np.concatenate(keys) if keys else np.empty(0, np.uint64)
+    index = np.concatenate(index) if index else np.empty(0, np.int64)
+    if job.codes is not None and index.size:
+        codes = np.load(job.codes, mmap_mode="r")
+        is_doc = index < job.n_docs
+        active = ~is_doc
+        active[is_doc] = codes[index[is_doc]] == KEEP
+        keys, index = keys[active], index[active]
+    order = np.lexsort((index, keys))
+    keys, index = keys[order], index[order]
+    # Entries sharing their key with a neighbour; their band values then split true buckets
+    # from 64-bit key collisions (`band_buckets` compares values).
+    same = keys[1:] == keys[:-1] if keys.size else np.empty(0, bool)
+    member = np.zeros(keys.size, dtype=bool)
+    member[1:] |= same
+    member[:-1] |= same
+    members = index[member]
+    cols = slice(job.band * config.rows, (job.band + 1) * config.rows)
+    pos, group = band_buckets(store.signatures(members, cols)) if members.size > 1 else (members, members)
+    order, group = members[pos], group
+    counts = Counter()
     if config.verify_threshold is None:
-        for _, cols in _bands(config, progress, "reference bands"):
-            order, group = band_buckets(banded.values(np.arange(banded.rows_of.size), cols))
-            d, r = _first_reference_in_bucket(order, group, banded.n_docs)
-            stats.counts["candidate_pairs_reference"] += int(d.size)
-            found.append((d, r, np.ones(d.size, dtype=np.float32)))
+        ref_d, ref_r = _first_reference_in_bucket(order, group, job.n_docs)
+        ref_j = np.ones(ref_d.size, dtype=np.float32)
+        docs_only = order < job.n_docs
+        u, v = bucket_edges(order[docs_only], group[docs_only])
+        counts["candidate_pairs"] += int(u.size)
+        counts["candidate_pairs_reference"] += int(ref_d.size)
     else:
-        found = list(_verified_pairs(banded, config, stats, progress, "reference bands", against_reference=True))
-    removed = np.zeros(len(docs), dtype=bool)
-    partner = np.full(len(docs), -1, dtype=np.int64)
-    if found:
-        d = banded.rows_of[np.concatenate([f[0] for f in found])]
-        r = banded.rows_of[np.concatenate([f[1] for f in found])]
-        j = np.concatenate([f[2] for f in found])
-        # Best partner first for each document: highest estimate, then smallest reference row.
-        order = np.lexsort((r, -j, d))
-        first = np.concatenate([[True], d[order][1:] != d[order][:-1]]) if d.size else np.empty(0, bool)
-        removed[d] = True
-        partner[d[order][first]] = r[order][first]
-    return removed, partner
+        # An oversized bucket is put in the order of the 8 values after the band (wrapping round),
+        # so that similar signatures meet (`bucket_pairs`).
+        width = config.minhash.num_perm
+        after = (np.arange(min(8, width)) + (job.band + 1) * config.rows) % width
+        u, v, skipped = bucket_pairs(order, group, config.bucket_window, lambda e: store.signatures(e, after))
+        counts["pairs_not_compared"] += skipped
+        u_doc, v_doc = u < job.n_docs, v < job.n_docs
+        mixed = u_doc != v_doc
+        ref_d = np.where(u_doc, u, v)[mixed]
+        ref_r = np.where(u_doc, v, u)[mixed]
+        both = u_doc & v_doc
+        u, v = u[both], v[both]
+        j_doc, j_ref = _jaccard(store, u, v), _jaccard(store, ref_d, ref_r)
+        ok, ok_ref = j_doc >= config.verify_threshold, j_ref >= config.verify_threshold
+        counts["candidate_pairs"] += int(u.size)
+        counts["candidate_pairs_reference"] += int(ref_d.size)
+        counts["rejected_by_verify"] += int((~ok).sum() + (~ok_ref).sum())
+        u, v = u[ok], v[ok]
+        ref_d, ref_r, ref_j = ref_d[ok_ref], ref_r[ok_ref], j_ref[ok_ref]
+    names = sorted(counts)
+    with atomic_path(dst) as tmp, open(tmp, "wb") as f:
+        np.savez(f, u=u, v=v, ref_d=ref_d, ref_r=ref_r, ref_j=ref_j,
+                 count_names=np.array(names, dtype=str), count_values=np.array([counts[n] for n in names], np.int64))
+
+
+def _jaccard(store: SignatureStore, u: np.ndarray, v: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    """The Jaccard estimated from the two whole signatures of each pair (u[i], v[i])."""
+    out = np.empty(u.size, dtype=np.float32)
+    for lo in range(0, u.size, chunk):
+        eq = store.signatures(u[lo:lo + chunk]) == store.signatures(v[lo:lo + chunk])
+        # A byte sum is twice as fast as eq.mean here; the division is exact.
+        out[lo:lo + chunk] = eq.view(np.uint8).sum(axis=1, dtype=np.uint32) / eq.shape[1]
+    return out
 
 
 def _first_reference_in_bucket(order: np.ndarray, group: np.ndarray, n_docs: int
                                ) -> tuple[np.ndarray, np.ndarray]:
-    """(document entry, the bucket's first reference entry) for each document in a bucket that
+    """(document, the bucket's first reference document) for each document in a bucket that
     has a reference (unverified LSH: sharing the bucket is the whole test)."""
     if order.size == 0:
         return order, order
@@ -347,42 +259,233 @@ def _first_reference_in_bucket(order: np.ndarray, group: np.ndarray, n_docs: int
     return order[hit], order[first_ref[bucket[hit]]]
 
 
-def _cluster(docs: SignatureSet, active: np.ndarray, config: FuzzyDedupConfig, stats: StepStats,
-             progress: bool) -> np.ndarray:
-    """Component label (smallest row of the component) of every row; inactive rows are alone.
+def index_sources(files: Sequence[Path], index_dir: Path, config: FuzzyDedupConfig, executor: Executor,
+                  offset: int = 0, desc: str = "MinHash") -> list[IndexedSource]:
+    """The signature index of every file (parts of documents or signature files), built where
+    missing; numbered from `offset` in file order."""
+    # Keyed by the file's path, size and mtime and by the parameters: a part rewritten since gets
+    # a new index; an unchanged one keeps that of the killed run.
+    params = {**config.minhash.fingerprint(), "bands": config.bands, "rows": config.rows}
+    pairs = [(f, index_dir / part_key(f"{file_identity(f)}:{sorted(params.items())}")) for f in files]
+    build = partial(build_signature_index, minhash=config.minhash, bands=config.bands, rows=config.rows)
+    executor.file_stage(build, pairs, desc=desc)
+    sources = []
+    for f, dst in pairs:
+        n = pq.ParquetFile(f).metadata.num_rows
+        sources.append(IndexedSource(dst, offset, n))
+        offset += n
+    return sources
 
-    With verification, an edge is a pair of documents compared with each other whose estimated
-    Jaccard reaches the threshold (`_verified_pairs`); without, every bucket joins its members.
+
+def near_duplicate_pass(parts: PartTable, codes: DropCodes, config: FuzzyDedupConfig, work: Path,
+                        executor: Executor, reference_files: Sequence[Path] = (), index_dir: Path | None = None,
+                        ) -> NearDuplicates:
+    """Mark the near-duplicates among `parts` in `codes`: "near_duplicate_of_reference" (met
+    and verified against a reference document) and "near_duplicate" (all but the keeper of each
+    cluster). Documents `codes` already drops take no part. `work` holds this run's band files;
+    `index_dir` the reusable per-part indexes (default: inside `work`)."""
+    index_dir = index_dir or work / "index"
+    docs = index_sources(list(parts.paths), index_dir, config, executor)
+    refs = index_sources(list(reference_files), index_dir, config, executor, offset=parts.total,
+                         desc="MinHash (reference)")
+    store = SignatureStore(docs + refs)
+    entries = sum(s.rows for s in docs + refs)
+    ranges = max(1, math.ceil(entries / ENTRIES_PER_TASK))
+    bounds = [(r << 64) // ranges for r in range(ranges)] + [None]
+    jobs = [(BandJob(tuple(docs + refs), parts.total, codes.path, b, bounds[r], bounds[r + 1], config),
+             work / f"band-{b:03d}-{r:04d}.npz") for b in range(config.bands) for r in range(ranges)]
+    executor.file_stage(band_task, jobs, desc="LSH bands")
+    log.debug("%d band tasks done", len(jobs))
+
+    stats = StepStats("fuzzy_dedup")
+    before = codes.read()
+    entering = before == KEEP
+    stats.n_in = int(entering.sum())
+    stats.counts["no_shingles"] = sum(int(((np.load(s.path / "meta.npy", mmap_mode="r")["n_shingles"] == 0)
+                                           & entering[s.offset:s.offset + s.rows]).sum()) for s in docs)
+    del before, entering
+    if refs:
+        stats.counts["reference_docs"] = sum(s.rows for s in refs)
+    counters: Counter = Counter()
+    shown = None  # the reference matches of the documents the report will show, so far
+    for _, dst in jobs:  # one band file at a time: matches are never all in memory
+        with np.load(dst) as f:
+            counters.update(dict(zip(f["count_names"].tolist(), f["count_values"].tolist())))
+            d, r, j = f["ref_d"], f["ref_r"], f["ref_j"]
+        if d.size:
+            codes.mark(np.unique(d), CODES["near_duplicate_of_reference"])
+            shown = _best_reference_matches(store, (d, r, j), shown, config.max_examples)
+    stats.counts.update(counters)
+    examples: list[dict[str, Any]] = []
+    if shown is not None:
+        examples += _reference_examples(store, *shown)
+
+    log.debug("reference matches marked")
+    # Clusters over the documents still in: edges streamed one band file at a time.
+    forest = UnionFind(parts.total)
+    current = codes.read()
+    for _, dst in jobs:
+        with np.load(dst) as f:
+            u, v = f["u"], f["v"]
+        keep = (current[u] == KEEP) & (current[v] == KEEP)
+        forest.union(u[keep], v[keep])
+    labels = forest.roots()
+    log.debug("union-find done")
+    # Members of a cluster: nodes hooked under another, and the roots they hang on. Masks, not
+    # a size per node: the driver keeps ~10 bytes per document.
+    in_cluster = labels != np.arange(labels.size, dtype=labels.dtype)
+    in_cluster[labels[in_cluster]] = True
+    members = np.flatnonzero(in_cluster)
+    del in_cluster
+    _, sizes = np.unique(labels[members], return_counts=True)
+    values, counts = np.unique(sizes, return_counts=True)
+    cluster_sizes = dict(zip(values.tolist(), counts.tolist()))
+    stats.counts["clusters"] = int(sizes.size)
+    del sizes
+    meta = store.meta(members)
+    quality = np.nan_to_num(meta["quality"].astype(np.float64), nan=-np.inf)
+    order = np.lexsort((members, meta["id_lo"], meta["id_hi"], -quality, labels[members]))
+    ranked = members[order]
+    first = np.concatenate([[True], labels[ranked][1:] != labels[ranked][:-1]]) if ranked.size else ranked.astype(bool)
+    _break_id_ties(store, ranked, first, quality[order], meta[order])
+    dups = np.sort(ranked[~first])
+    codes.mark(dups, CODES["near_duplicate"])
+    log.debug("%d near-duplicates marked", dups.size)
+    shown_dups = _smallest_ids(store, dups, config.max_examples)
+    keepers = ranked[first]  # one per cluster, in label order
+    kept = keepers[np.searchsorted(labels[keepers], labels[shown_dups])]
+    examples += _cluster_examples(store, shown_dups, kept)
+    store.close()
+    log.debug("examples chosen")
+    for reason, n in codes.counts().items():
+        if reason in ("near_duplicate", "near_duplicate_of_reference"):
+            stats.drop(reason, n)
+    stats.n_out = stats.n_in - sum(stats.dropped.values())
+    params = {"bands": config.bands, "rows": config.rows, "threshold": round(config.threshold, 4),
+              "verify_threshold": config.verify_threshold, "bucket_window": config.bucket_window,
+              **config.minhash.fingerprint(), "reference_files": [str(f) for f in reference_files],
+              "band_tasks": len(jobs)}
+    return NearDuplicates(stats, cluster_sizes, examples, params, [s.path for s in docs + refs])
+
+
+def _break_id_ties(store: SignatureStore, ranked: np.ndarray, first: np.ndarray, quality: np.ndarray,
+                   meta: np.ndarray) -> None:
+    """Where a cluster's best two tie on quality and on the ids' first 12 bytes, put the member
+    with the smallest whole id first (in place). Rare: ids of other tools with a common prefix."""
+    tie = np.zeros(ranked.size, dtype=bool)
+    tie[1:] = (~first[1:] & (quality[1:] == quality[:-1]) & (meta["id_hi"][1:] == meta["id_hi"][:-1])
+               & (meta["id_lo"][1:] == meta["id_lo"][:-1]))
+    starts = np.flatnonzero(first)
+    for start in starts[np.flatnonzero(tie[np.minimum(starts + 1, ranked.size - 1)] & (starts + 1 < ranked.size))]:
+        stop = start + 1
+        while stop < ranked.size and tie[stop]:
+            stop += 1
+        group = ranked[start:stop]
+        ids = store.ids(group)
+        ranked[start:stop] = group[np.argsort(np.array(ids, dtype=object), kind="stable")]
+
+
+def _estimate(store: SignatureStore, a: int, b: int) -> float:
+    sigs = store.signatures(np.array([a, b]))
+    return round(float(np.mean(sigs[0] == sigs[1])), 4)
+
+
+def _best_reference_matches(store: SignatureStore, new: tuple[np.ndarray, np.ndarray, np.ndarray],
+                            so_far: tuple[np.ndarray, np.ndarray, np.ndarray] | None, limit: int
+                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Of the removed documents seen so far, the `limit` with the smallest ids, each with its best
+    reference match (highest estimate, then smallest reference index): (document, reference,
+    estimate) arrays, merged band file by band file."""
+    d, r, j = new if so_far is None else (np.concatenate([a, b]) for a, b in zip(so_far, new))
+    order = np.lexsort((r, -j, d))
+    d, r, j = d[order], r[order], j[order]
+    first = np.concatenate([[True], d[1:] != d[:-1]])
+    d, r, j = d[first], r[first], j[first]
+    at = np.searchsorted(d, _smallest_ids(store, d, limit))  # d is sorted and distinct here
+    return d[at], r[at], j[at]
+
+
+def _reference_examples(store: SignatureStore, d: np.ndarray, r: np.ndarray, j: np.ndarray) -> list[dict[str, Any]]:
+    return [{"removed": a, "reference": b, "jaccard": round(float(x), 4), "reason": "near_duplicate_of_reference"}
+            for a, b, x in zip(store.ids(d), store.ids(r), j)]
+
+
+def _smallest_ids(store: SignatureStore, index: np.ndarray, limit: int) -> np.ndarray:
+    """The `limit` documents of `index` with the smallest ids (by their first 12 bytes), in that
+    order: the examples shown do not depend on how the corpus was split into parts."""
+    meta = store.meta(index)
+    return index[np.lexsort((meta["id_lo"], meta["id_hi"]))[:limit]]
+
+
+def _cluster_examples(store: SignatureStore, shown: np.ndarray, kept: np.ndarray) -> list[dict[str, Any]]:
+    return [{"removed": a, "kept": b, "jaccard": _estimate(store, int(i), int(k)), "reason": "near_duplicate"}
+            for i, k, a, b in zip(shown, kept, store.ids(shown), store.ids(kept))]
+
+
+@dataclass
+class FuzzyDedupResult:
+    """`find_near_duplicates`' answer: the ids to drop, by reason, and what the report shows."""
+
+    drop: dict[str, str]
+    stats: StepStats
+    cluster_sizes: dict[int, int]
+    examples: list[dict[str, Any]]
+    parameters: dict[str, Any]
+
+    @property
+    def drop_ids(self) -> set[str]:
+        return set(self.drop)
+
+    def filter(self) -> "NearDuplicateFilter":
+        return NearDuplicateFilter(self.drop)
+
+
+def find_near_duplicates(signature_files: Sequence[Path | str], config: FuzzyDedupConfig | None = None,
+                         reference_files: Sequence[Path | str] = (), executor: Executor | None = None
+                         ) -> FuzzyDedupResult:
+    """The documents of `signature_files` (signature files or parts of documents) to drop as
+    near-duplicates, by id: `near_duplicate_pass` in a temporary folder, in this process unless
+    an executor is given.
+
+    An id found in several rows (the same page captured twice) stands for one document: its row
+    with the highest quality, then the first, takes part. Holds the ids of the dropped documents
+    in memory: for tests, benchmarks and small corpora; the pipelines use the pass itself.
     """
-    banded = _Banded(docs, None, active, active.size)
-    us, vs = [], []
-    if config.verify_threshold is None:
-        for _, cols in _bands(config, progress, "bands"):
-            u, v = bucket_edges(*band_buckets(docs.sigs[active, cols]))
-            stats.counts["candidate_pairs"] += int(u.size)
-            us.append(u)
-            vs.append(v)
-    else:
-        for u, v, _ in _verified_pairs(banded, config, stats, progress, "bands", against_reference=False):
-            us.append(u)
-            vs.append(v)
-    u = active[np.concatenate(us)] if us else np.empty(0, np.int64)
-    v = active[np.concatenate(vs)] if vs else np.empty(0, np.int64)
-    return connected_components(len(docs), u, v)
+    from corpus.executor.local import LocalExecutor
+
+    config = config or FuzzyDedupConfig()
+    files = [Path(f) for f in signature_files]
+    executor = executor or LocalExecutor(1, show_progress=False)
+    with tempfile.TemporaryDirectory(prefix="near-dup-") as tmp:
+        work = Path(tmp)
+        parts = PartTable.of(files)
+        codes = DropCodes.create(work / "codes.npy", parts.total)
+        docs = index_sources(files, work / "index", config, executor)
+        store = SignatureStore(docs)
+        meta = store.meta(np.arange(parts.total))
+        codes.mark(_repeated_ids(meta), CODES["duplicate_id"])
+        result = near_duplicate_pass(parts, codes, config, work, executor, [Path(f) for f in reference_files],
+                                     index_dir=work / "index")
+        current = codes.read()
+        drop: dict[str, str] = {}
+        for code in (CODES["near_duplicate_of_reference"], CODES["near_duplicate"]):
+            rows = np.flatnonzero(current == code)
+            drop.update(dict.fromkeys(store.ids(rows), _REASON_OF[code]))
+        del current
+    return FuzzyDedupResult(drop, result.stats, result.cluster_sizes, result.examples, result.parameters)
 
 
-def _keepers(docs: SignatureSet, labels: np.ndarray) -> np.ndarray:
-    """keeper[label] = the row a cluster keeps: highest quality (missing lowest), then lowest id.
+_REASON_OF = {code: reason for reason, code in CODES.items()}
 
-    Rows are in id order, so "lowest id" is "lowest row".
-    """
-    n = len(labels)
-    quality = np.nan_to_num(docs.quality.astype(np.float64), nan=-np.inf)
-    order = np.lexsort((np.arange(n), -quality, labels))
-    first = np.concatenate([[True], labels[order][1:] != labels[order][:-1]]) if n else np.empty(0, bool)
-    keeper = np.arange(n)
-    keeper[labels[order][first]] = order[first]
-    return keeper
+
+def _repeated_ids(meta: np.ndarray) -> np.ndarray:
+    """Rows whose id an earlier-ranked row has: all but the best (quality, then first) per id."""
+    quality = np.nan_to_num(meta["quality"].astype(np.float64), nan=-np.inf)
+    rows = np.arange(meta.size)
+    order = np.lexsort((rows, -quality, meta["id_hash"]))
+    same = meta["id_hash"][order]
+    repeat = np.concatenate([[False], same[1:] == same[:-1]]) if order.size else order.astype(bool)
+    return np.sort(order[repeat])
 
 
 # ---------------------------------------------------------------------------------------------

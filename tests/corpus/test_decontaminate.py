@@ -132,14 +132,24 @@ def test_benchmark_files_with_several_fields(tmp_path):
     assert "mike one two three four five six seven eight nine ten eleven twelve" not in index.grams
 
 
-def test_counting_over_parts_skips_given_ids(tmp_path, index):
-    from corpus.dedup.decontamination import count_ngram_documents_in_parts
-    from corpus.writers.shard_writer import ShardWriter
+def test_counting_per_part_skips_rows_the_dedup_passes_dropped(tmp_path):
+    import numpy as np
 
+    from corpus.dedup.drops import CODES, DropCodes, PartTable
+    from corpus.writers.shard_writer import ShardWriter
+    from pipelines.global_stage import CountJob, count_part_ngrams
+
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text(json.dumps({"text": GRAM}) + "\n")
     with ShardWriter(tmp_path / "part") as w:
         for i in range(4):
             w.write(Document(id=f"d{i}", url="u", source="s", text=filler(300) + SPELLED + " " + filler(300)))
         w.write(Document(id="clean", url="u", source="s", text=filler(900)))
-    parts = [f.path for f in w.files]
-    assert count_ngram_documents_in_parts(parts, index) == {GRAM: 4}
-    assert count_ngram_documents_in_parts(parts, index, skip={"d1", "d2"}) == {GRAM: 2}
+    parts = PartTable.of([f.path for f in w.files])
+    job = CountJob(parts.paths[0], parts.span(0), None, (str(bench),))
+    count_part_ngrams(job, tmp_path / "all.json")
+    assert json.loads((tmp_path / "all.json").read_text()) == {GRAM: 4}
+    codes = DropCodes.create(tmp_path / "codes.npy", parts.total)
+    codes.mark(np.array([1, 2]), CODES["near_duplicate"])
+    count_part_ngrams(CountJob(parts.paths[0], parts.span(0), codes.path, (str(bench),)), tmp_path / "kept.json")
+    assert json.loads((tmp_path / "kept.json").read_text()) == {GRAM: 2}

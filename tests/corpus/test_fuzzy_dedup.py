@@ -181,7 +181,7 @@ def test_band_buckets_compare_values_not_just_keys(monkeypatch):
     order, group = band_buckets(band)
     assert sorted(map(sorted, _groups(order, group))) == [[0, 2], [1, 4]]
     # Every key colliding must not put different values into one bucket.
-    monkeypatch.setattr(fd, "_band_keys", lambda b: np.zeros(len(b), dtype=np.uint64))
+    monkeypatch.setattr(fd, "band_keys", lambda b: np.zeros(len(b), dtype=np.uint64))
     order, group = band_buckets(np.array([[1, 2], [1, 2], [3, 4], [3, 4], [7, 7]], dtype=np.uint32))
     assert sorted(map(sorted, _groups(order, group))) == [[0, 1], [2, 3]]
 

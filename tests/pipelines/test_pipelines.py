@@ -6,6 +6,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from corpus.dedup.signatures import signature_paths
 from corpus.quality.training import WeakClassifierError
 from corpus.readers.shards import shard_paths
 from corpus.schema import SCHEMA
@@ -158,7 +159,8 @@ def test_gpt3_recipe_classifier_reference_dedup_and_decontamination(webtext_conf
                                                                    make_prose, tmp_path):
     build_webtext.run(webtext_config)
     webtext = tmp_path / "webtext"
-    assert published_signatures(webtext).is_file()  # in the work folder; the manifest says where
+    published = published_signatures(webtext)  # in the work folder; the manifest says where
+    assert published.is_dir() and signature_paths(published)
     benchmark_text = ("the quick committee of volunteers measured the length of the old harbour wall twice "
                       "before the storm arrived in the valley last winter")
     pages = [(f"https://cc{i}.example/a", make_article(f"T{i}", make_prose(100 + i)), "text/html", "200 OK")
