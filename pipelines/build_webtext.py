@@ -103,6 +103,10 @@ class WebTextConfig:
     fetch: bool = field(default=False, metadata=flag(
         "fetch the links' pages into <work>/fetch/ (robots.txt, SSRF guard, resumable)", name="--fetch"))
     fetch_config: FetchConfig = field(default_factory=FetchConfig)
+    fetch_tasks: int | None = field(default=None, metadata=flag(
+        "split the fetch by host into N tasks on --engine (default: one process with --engine local, 64 tasks "
+        "with --engine ray; a fetch folder keeps the count it was first split into)",
+        name="--fetch-tasks", metavar="N", minimum=1))
     cleaning: CleaningConfig = field(default_factory=CleaningConfig)
     dedup: bool = field(default=True, metadata=flag("skip exact and fuzzy de-duplication", name="--no-dedup"))
     dedup_preset: str = field(default="openwebtext", metadata=flag(  # as OpenWebText did
@@ -160,10 +164,22 @@ def fetch_pages(config: WebTextConfig) -> tuple[StepStats, list[str]]:
     Returns the fetch step's counters (each link fetched, or dropped under its failure reason)
     and the finished WARC files.
     """
-    # The URL as posted, not the canonical form: that is only the key the pages are joined by.
-    # Streamed from the table: a list of strings, never a dict of every link's row.
-    urls = list(iter_posted_urls(config.links_path()))
-    report = fetch_links(urls, config.fetch_dir(), config.fetch_config)
+    from corpus.fetch.sharded import FetchSource, choose_tasks, fetch_sharded
+
+    tasks = choose_tasks(config.fetch_tasks, config.executor.engine, config.fetch_dir())
+    if tasks is None:  # one process, on this machine
+        # The URL as posted, not the canonical form: that is only the key the pages are joined by.
+        # Streamed from the table: a list of strings, never a dict of every link's row.
+        urls = list(iter_posted_urls(config.links_path()))
+        report = fetch_links(urls, config.fetch_dir(), config.fetch_config)
+    else:
+        # Split by host into tasks on the run's engine (fetch/task-NNNN/); each task reads its own
+        # share of the table. A Ray started here gets --workers CPUs, as the map stage expects.
+        local = config.executor.engine == "local"
+        executor = make_executor(config.executor, min(tasks, config.workers) if local else config.workers,
+                                 config.progress)
+        report = fetch_sharded(FetchSource(str(config.links_path()), "links"), config.fetch_dir(),
+                               config.fetch_config, tasks, executor)
     return report.stats, [str(p) for p in report.warc_files]
 
 
@@ -201,7 +217,7 @@ def run(config: WebTextConfig) -> dict | None:
         link_stats.append(fetch_stats)
         pages = fetched + pages
     # What the parts depend on: not where pages came from, nor how politely they were fetched.
-    ignored = ("pages", "output", "work_dir", "workers", "progress", "fetch_config", "praw_site",
+    ignored = ("pages", "output", "work_dir", "workers", "progress", "fetch_config", "fetch_tasks", "praw_site",
                "reddit_api_url", "dedup", "dedup_preset", "decontaminate", "executor")
     fingerprint = {k: v for k, v in asdict(config).items() if k not in ignored}
     fingerprint["links_sha256"] = links_with_redirects(config)  # builds the join's key index once

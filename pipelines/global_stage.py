@@ -244,6 +244,6 @@ def write_output(passes: GlobalPasses, out: Path, executor: Executor, *, pipelin
         files += [ShardFile(Path(f["path"]), f["rows"], f["bytes"], f["sha256"]) for f in done["files"]]
         for s in done["stats"]:
             merged.setdefault(s["name"], StepStats(s["name"])).merge(StepStats.from_dict(s))
-    shutil.rmtree(staging.path / ".tasks")
+    shutil.rmtree(staging.path / ".tasks", ignore_errors=True)  # none when no part had documents
     extra = {**extra, **passes.report, "signatures": os.path.relpath(sig_dir, out)}
     return finish_output(staging, pipeline, inputs, parameters, earlier + list(merged.values()), files, extra)

@@ -1,4 +1,4 @@
-"""Which executor a pipeline runs its map stages on: `--engine local|ray`, `--ray-address`.
+"""Which executor a pipeline runs its stages on: `--engine local|ray`, `--ray-address`.
 
 A recipe nests `executor: ExecutorConfig` in its config dataclass (flags come from
 `corpus.cli_flags`) and builds the executor with `make_executor`. These settings say where the
@@ -15,7 +15,7 @@ from corpus.errors import UserError
 from corpus.executor.base import Executor
 from corpus.executor.local import LocalExecutor
 
-ENGINE = "engine: where the map stages run"
+ENGINE = "engine: where the stages run"
 ENGINES = ("local", "ray")
 
 

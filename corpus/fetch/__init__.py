@@ -3,13 +3,15 @@
 Modules, one idea each: `config` (settings), `safety` (the SSRF guard), `robots` (robots.txt),
 `politeness` (per-host scheduling), `fetcher` (one page: redirects, retries, limits),
 `warc_writer` (WARC/1.1 output), `journal` and `state` (logs and resume), `failures` (reasons),
-`crawl` (the whole run); `python -m corpus.fetch` (`__main__`) runs it on its own.
+`crawl` (the whole run), `sharded` (the run split by host into tasks for an executor, local or Ray);
+`python -m corpus.fetch` (`__main__`) runs it on its own.
 """
 
 from corpus.fetch.config import DEFAULT_USER_AGENT, FetchConfig
 from corpus.fetch.crawl import FetchReport, fetch_links
 from corpus.fetch.failures import PERMANENT, TRANSIENT, Failure
-from corpus.fetch.state import FetchState
+from corpus.fetch.sharded import FetchSource, ShardedFetchReport, fetch_sharded
+from corpus.fetch.state import FetchState, fetch_logs
 
-__all__ = ["DEFAULT_USER_AGENT", "FetchConfig", "FetchReport", "FetchState", "Failure", "PERMANENT",
-           "TRANSIENT", "fetch_links"]
+__all__ = ["DEFAULT_USER_AGENT", "FetchConfig", "FetchReport", "FetchSource", "FetchState", "Failure", "PERMANENT",
+           "ShardedFetchReport", "TRANSIENT", "fetch_links", "fetch_logs", "fetch_sharded"]

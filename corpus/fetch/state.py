@@ -21,6 +21,7 @@ from corpus.steps import StepStats
 
 FETCHED_LOG = "fetched.jsonl"
 FAILURE_LOG = "failures.jsonl"
+TASK_PREFIX = "task-"  # the task folders of a fetch split by host (`corpus.fetch.sharded`)
 
 
 @dataclass
@@ -93,7 +94,21 @@ class FetchState:
         return stats
 
 
+def fetch_logs(root: Path | str) -> list[Path]:
+    """The `fetched.jsonl` logs of a fetch folder, in reading order: its own, then those of its task
+    folders (`task-*/`, a fetch split by host: `corpus.fetch.sharded`) in name order.
+
+    Only the logs that exist; a folder of either layout, or of none yet, reads the same way.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    logs = [root / FETCHED_LOG, *sorted(p / FETCHED_LOG for p in root.glob(f"{TASK_PREFIX}*") if p.is_dir())]
+    return [p for p in logs if p.is_file()]
+
+
 def read_redirect_aliases(root: Path | str) -> dict[str, str]:
-    """Final URL -> link URL from a fetch folder's log, without touching its files (for readers)."""
-    return {e["final_url"]: e["url"] for e in read_journal(Path(root) / FETCHED_LOG)
+    """Final URL -> link URL from a fetch folder's logs (every task's too), without touching its files
+    (for readers)."""
+    return {e["final_url"]: e["url"] for log in fetch_logs(root) for e in read_journal(log)
             if e.get("final_url") and e.get("url") and e["final_url"] != e["url"]}

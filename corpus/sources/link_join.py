@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 import pyarrow.parquet as pq
 
 from corpus.fetch.journal import read_journal
-from corpus.fetch.state import FETCHED_LOG
+from corpus.fetch.state import fetch_logs
 from corpus.records import Document
 from corpus.sources.links import LINKS_ROW_GROUP, Link
 from corpus.steps import Filter
@@ -107,10 +107,12 @@ class LinkIndex:
         self.__init__(state["path"])
 
 
-def _identity(links_path: Path, fetch_dir: Path | None) -> dict[str, Any]:
-    """What the index depends on: the links table's bytes and the fetch log's length (it only grows)."""
-    log_path = Path(fetch_dir) / FETCHED_LOG if fetch_dir else None
-    log_size = log_path.stat().st_size if log_path is not None and log_path.exists() else 0
+def _identity(links_path: Path, logs: list[Path]) -> dict[str, Any]:
+    """What the index depends on: the links table's bytes and the fetch logs' lengths.
+
+    Logs only grow, so their total changes whenever any of them (the folder's own or a task's) does.
+    """
+    log_size = sum(p.stat().st_size for p in logs)
     return {"version": INDEX_VERSION, "links_sha256": file_sha256(links_path), "fetch_log_bytes": log_size}
 
 
@@ -132,15 +134,16 @@ def ensure_link_index(links_path: Path | str, index_path: Path | str, fetch_dir:
     `index_path`, atomically, unless the one there was built from the same inputs.
     Returns the links table's sha256."""
     links_path, index_path = Path(links_path), Path(index_path)
-    identity = _identity(links_path, Path(fetch_dir) if fetch_dir else None)
+    logs = fetch_logs(fetch_dir) if fetch_dir else []  # the folder's log, or each task's (a sharded fetch)
+    identity = _identity(links_path, logs)
     if _stored_identity(index_path) == identity:
         return identity["links_sha256"]
     with atomic_path(index_path) as tmp:
-        _build(links_path, tmp, Path(fetch_dir) / FETCHED_LOG if fetch_dir else None, identity)
+        _build(links_path, tmp, logs, identity)
     return identity["links_sha256"]
 
 
-def _build(links_path: Path, tmp: Path, fetch_log: Path | None, identity: dict[str, Any]) -> None:
+def _build(links_path: Path, tmp: Path, logs: list[Path], identity: dict[str, Any]) -> None:
     db = sqlite3.connect(tmp)
     try:
         # A throwaway file until it is renamed: no journal, no fsync per statement (atomic_path
@@ -157,23 +160,24 @@ def _build(links_path: Path, tmp: Path, fetch_log: Path | None, identity: dict[s
             # OR REPLACE: a table of another origin might repeat a key; the last row wins, as in read_links.
             db.executemany("INSERT OR REPLACE INTO links VALUES (?, ?, ?, ?)",
                            zip(*(batch.column(c).to_pylist() for c in columns)))
-        if fetch_log is not None:
-            _add_redirects(db, fetch_log)
+        if logs:
+            _add_redirects(db, logs)
         db.commit()
     finally:
         db.close()
 
 
-def _add_redirects(db: sqlite3.Connection, fetch_log: Path) -> None:
+def _add_redirects(db: sqlite3.Connection, logs: list[Path]) -> None:
     """The final URL of each redirected fetch, as another key of its link.
 
     The same rules as before the index existed (`read_redirect_aliases`, then a dict): for a
     final URL logged more than once, its last link counts; aliases go in the order their final
     URL first appeared; a key that is a link (or an earlier alias) already is not replaced. The
-    log is staged in SQLite, not in a dict: a crawl has millions of lines.
+    logs (a sharded fetch has one a task) are read one after the other, in `fetch_logs` order, and
+    staged in SQLite, not in a dict: a crawl has millions of lines.
     """
     db.execute("CREATE TEMP TABLE hops (seq INTEGER PRIMARY KEY, final_url TEXT, link_url TEXT)")
-    rows = ((e["final_url"], e["url"]) for e in read_journal(fetch_log)
+    rows = ((e["final_url"], e["url"]) for log_path in logs for e in read_journal(log_path)
             if e.get("final_url") and e.get("url") and e["final_url"] != e["url"])
     db.executemany("INSERT INTO hops (final_url, link_url) VALUES (?, ?)", rows)
     db.execute("CREATE INDEX temp.hops_final ON hops (final_url, seq)")

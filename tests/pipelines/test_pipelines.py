@@ -235,3 +235,14 @@ def test_progress_and_work_dir_do_not_invalidate_finished_parts(webtext_config, 
     webtext_config.progress = False
     build_webtext.run(webtext_config)
     assert calls == []  # every input's part was reused
+
+
+def test_a_run_that_keeps_no_document_still_publishes_an_empty_output(tmp_path):
+    from corpus.executor import LocalExecutor
+    from pipelines.global_stage import GlobalConfig, global_passes, write_output
+
+    passes = global_passes([], GlobalConfig(), tmp_path / "work", LocalExecutor(1, show_progress=False))
+    manifest = write_output(passes, tmp_path / "out", LocalExecutor(1, show_progress=False), pipeline="test",
+                            inputs=[], parameters={}, earlier=[], extra={})
+    assert manifest["rows"] == 0 and manifest["files"] == []
+    assert (tmp_path / "out" / "manifest.json").exists() and not (tmp_path / ".out.staging").exists()
