@@ -355,7 +355,6 @@ def near_duplicate_pass(parts: PartTable, codes: DropCodes, config: FuzzyDedupCo
     keepers = ranked[first]  # one per cluster, in label order
     kept = keepers[np.searchsorted(labels[keepers], labels[shown_dups])]
     examples += _cluster_examples(store, shown_dups, kept)
-    store.close()
     log.debug("examples chosen")
     for reason, n in codes.counts().items():
         if reason in ("near_duplicate", "near_duplicate_of_reference"):

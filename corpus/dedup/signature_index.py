@@ -18,7 +18,6 @@ task is the documents in its range, never the corpus.
 from __future__ import annotations
 
 import mmap
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,29 +119,18 @@ class IndexedSource:
 class SignatureStore:
     """Many indexes as one: gathers signature values and metadata by global index.
 
-    Memory maps are opened on first use; what a gather touches is paged in by the OS, so a task
-    verifying a few thousand pairs reads a few thousand rows, not the corpus.
+    Every gather maps the files it needs, takes its rows and unmaps them: the pages of an open
+    map count in a process's RSS, and a band task that kept a crawl's signature files mapped
+    would look as large as them (5 GB at 10M documents) though it needs a few thousand rows at a
+    time. The pages stay in the OS's cache, so the next gather does not read the disk again.
     """
-
-    # A process may hold ~65k memory maps (vm.max_map_count) and a crawl has ~90k parts: only
-    # the most recently used stay open.
-    OPEN_MAPS = 512
 
     def __init__(self, sources: Sequence[IndexedSource]) -> None:
         self.sources = list(sources)
         self.starts = np.array([s.offset for s in self.sources], dtype=np.int64)
-        self._maps: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
 
-    def array(self, i: int, name: str) -> np.ndarray:
-        """Array `name` of source i, memory-mapped."""
-        key = (i, name)
-        if key in self._maps:
-            self._maps.move_to_end(key)
-        else:
-            self._maps[key] = _random_access(np.load(self.sources[i].path / f"{name}.npy", mmap_mode="r"))
-            if len(self._maps) > self.OPEN_MAPS:
-                self._maps.popitem(last=False)
-        return self._maps[key]
+    def _map(self, i: int, name: str) -> np.ndarray:
+        return _random_access(np.load(self.sources[i].path / f"{name}.npy", mmap_mode="r"))
 
     def _by_source(self, index: np.ndarray):
         index = np.asarray(index, dtype=np.int64)
@@ -156,7 +144,9 @@ class SignatureStore:
         index = np.asarray(index, dtype=np.int64)
         out: np.ndarray | None = None
         for i, at, rows in self._by_source(index):
-            values = self.array(i, "signatures")[rows][:, cols]
+            sigs = self._map(i, "signatures")
+            values = sigs[rows][:, cols]
+            del sigs
             if out is None:
                 out = np.empty((index.size, values.shape[1]), dtype=np.uint32)
             out[at] = values
@@ -167,9 +157,7 @@ class SignatureStore:
         index = np.asarray(index, dtype=np.int64)
         out = np.zeros(index.size, dtype=META)
         for i, at, rows in self._by_source(index):
-            # A map of its own, closed at once: the driver gathers the metadata of documents spread
-            # over every part, and pages of a map stay in its RSS while it is open.
-            meta = np.load(self.sources[i].path / "meta.npy", mmap_mode="r")
+            meta = self._map(i, "meta")
             out[at] = meta[rows]
             del meta
         return out
@@ -189,10 +177,6 @@ class SignatureStore:
                 for a, r in zip(at[groups == group], rows[groups == group]):
                     out[a] = column[int(r - starts[group])].as_py()
         return out
-
-    def close(self) -> None:
-        """Unmap everything (the pages of a memory map count in a process's RSS while mapped)."""
-        self._maps.clear()
 
     def band_slice(self, i: int, band: int, lo: int, hi: int | None) -> tuple[np.ndarray, np.ndarray]:
         """(keys, global indices) of source i's rows whose band key is in [lo, hi) (hi None: no end)."""
