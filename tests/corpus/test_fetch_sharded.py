@@ -33,6 +33,7 @@ from pipelines import build_webtext
 from pipelines.cleaning import CleaningConfig
 from pipelines.cli import work_folder
 from tests.helpers.localserver import LocalServer, StaticResolver, serving
+from tests.helpers.stories import paragraphs
 
 TASKS = 3
 HOSTS = [f"h{i}.test" for i in range(8)]
@@ -242,17 +243,6 @@ def test_the_command_line_splits_by_host_on_request(tmp_path, capsys):
     assert "fetched as 3 tasks" in capsys.readouterr().err
 
 
-def story(i: int) -> list[str]:
-    return [f"Story number {i} begins with the harbour council, which met on day {i} to decide the future of "
-            f"shed {i}. Traders said the building had stood empty for {i + 3} years and that families in "
-            f"district {i} needed a market close to home.",
-            f"Engineers who surveyed shed {i} found the timber sound, but gutter {i} must be replaced before "
-            f"winter. The council asked for a plan by spring, and neighbours asked for a study of parking and "
-            f"deliveries around quay {i} before any money was spent.",
-            f"The mayor promised a public meeting about shed {i} in March. Plans and costs will be shown "
-            f"there, and residents of district {i} may comment until the end of April."]
-
-
 def test_build_webtext_fetches_as_tasks_into_the_same_rows(make_dump, make_article, tmp_path):
     ports: list[int] = []
 
@@ -263,7 +253,7 @@ def test_build_webtext_fetches_as_tasks_into_the_same_rows(make_dump, make_artic
         if path.startswith("/old/"):  # to the other server: another host, maybe another task's
             raise web.HTTPFound(f"http://127.0.0.1:{ports[1]}{path.replace('/old/', '/story/')}")
         i = int(path.rsplit("/", 1)[1])
-        return web.Response(text=make_article(f"Story {i}", story(i)), content_type="text/html")
+        return web.Response(text=make_article(f"Story {i}", paragraphs(i)), content_type="text/html")
 
     def app() -> web.Application:
         a = web.Application()

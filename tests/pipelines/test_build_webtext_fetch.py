@@ -14,6 +14,7 @@ from pipelines import build_webtext
 from pipelines.cleaning import CleaningConfig
 from pipelines.cli import work_folder
 from tests.helpers.localserver import LocalServer
+from tests.helpers.stories import paragraphs
 
 
 def dump_lines() -> list:
@@ -88,17 +89,6 @@ def test_cli_defaults_follow_the_sources_named():
     assert not build_webtext.parse_args(["--fetch"]).fetch_config.allow_private  # safe by default
     api = build_webtext.parse_args(["--subreddit", "news", "--since", "2017-01-01", "--listing", "top", "new"])
     assert api.dumps == [] and api.since == 1483228800 and api.listings == ("top", "new")
-
-
-def paragraphs(i: int) -> list[str]:
-    return [f"Story number {i} begins with the harbour council, which met on day {i} to decide the future of "
-            f"shed {i}. Traders said the building had stood empty for {i + 3} years and that families in "
-            f"district {i} needed a market close to home.",
-            f"Engineers who surveyed shed {i} found the timber sound, but gutter {i} must be replaced before "
-            f"winter. The council asked for a plan by spring, and neighbours asked for a study of parking and "
-            f"deliveries around quay {i} before any money was spent.",
-            f"The mayor promised a public meeting about shed {i} in March. Plans and costs will be shown "
-            f"there, and residents of district {i} may comment until the end of April."]
 
 
 def test_fetch_then_extract_into_shards(make_dump, make_article, tmp_path):
