@@ -79,15 +79,6 @@ def bucket_edges(order: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.n
     return order[~first], head[~first]
 
 
-def bucket_sizes(order: np.ndarray, group: np.ndarray) -> np.ndarray:
-    """The size of the bucket of each entry of `order` (from `band_buckets`)."""
-    if order.size == 0:
-        return np.empty(0, np.int64)
-    starts = np.flatnonzero(np.concatenate([[True], group[1:] != group[:-1]]))
-    sizes = np.diff(np.append(starts, order.size))
-    return np.repeat(sizes, sizes)
-
-
 def bucket_pairs(order: np.ndarray, group: np.ndarray, window: int,
                  sort_keys: Callable[[np.ndarray], np.ndarray] | None = None
                  ) -> tuple[np.ndarray, np.ndarray, int]:

@@ -431,10 +431,6 @@ class FuzzyDedupResult:
     examples: list[dict[str, Any]]
     parameters: dict[str, Any]
 
-    @property
-    def drop_ids(self) -> set[str]:
-        return set(self.drop)
-
     def filter(self) -> "NearDuplicateFilter":
         return NearDuplicateFilter(self.drop)
 

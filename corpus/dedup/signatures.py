@@ -1,10 +1,11 @@
-"""MinHash signature files: the map side of near-duplicate dedup, and loading them for the global side.
+"""MinHash signature files: what a corpus publishes so that others can deduplicate against it.
 
 `write_signatures(parts, path, config)` turns documents into a signature file: Parquet with `id`,
 `quality_score`, `n_shingles` and `signature` (fixed-size list of `num_perm` uint32), the MinHash
 parameters in the schema metadata so that signatures made under other parameters are refused,
 never mixed. Run it per part in the worker pool; the order of rows and files does not matter.
-`load_signatures` reads many files into one `SignatureSet` in id order.
+Near-dedup reads them (and parts of documents) through per-part indexes (`corpus.dedup.signature_index`), never all
+at once.
 """
 
 from __future__ import annotations
@@ -12,13 +13,11 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
@@ -119,79 +118,3 @@ def signature_fingerprint(path: Path) -> dict[str, Any] | None:
     """The MinHash parameters a signature file was made with (None: not a signature file of ours)."""
     meta = pq.read_schema(path).metadata or {}
     return json.loads(meta[_META_KEY]) if _META_KEY in meta else None
-
-
-@dataclass
-class SignatureSet:
-    """Signatures of many documents, one row per distinct id, in id order."""
-
-    ids: pa.Array            # large_string, sorted
-    quality: np.ndarray      # float32, NaN where missing
-    sigs: np.ndarray         # uint32 [n, k]: the first k values of each signature
-    n_shingles: np.ndarray   # int32
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-
-def load_signatures(files: Sequence[Path | str], config: MinHashConfig,
-                    columns: int | None = None) -> SignatureSet:
-    """Read signature files into one `SignatureSet` sorted by id.
-
-    Refuses files made with other MinHash parameters. Rows are placed straight into their
-    sorted position (no second copy of the signatures). If an id occurs more than once (the
-    same page captured twice), the row with the highest quality score, then the smallest
-    signature, stands for it, so the choice does not depend on the order either.
-    """
-    files = [Path(f) for f in files]
-    want = config.fingerprint()
-    for f in files:
-        got = signature_fingerprint(f)
-        if got != want:
-            raise ValueError(f"{f}: signatures made with {got}, expected {want}; recompute them")
-    k = columns or config.num_perm
-    ids = pa.chunked_array([pq.read_table(f, columns=["id"]).column("id") for f in files],
-                           type=pa.string()) if files else pa.chunked_array([], pa.string())
-    ids = ids.cast(pa.large_string()).combine_chunks()  # 64-bit offsets: > 2 GB of ids is fine
-    n = len(ids)
-    order = pc.sort_indices(ids).to_numpy()
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(n)
-    sigs = np.empty((n, k), dtype=np.uint32)
-    quality = np.empty(n, dtype=np.float32)
-    n_shingles = np.empty(n, dtype=np.int32)
-    row = 0
-    for batch in iter_batches(files, columns=["quality_score", "n_shingles", "signature"]):
-        dest = rank[row:row + batch.num_rows]
-        flat = batch.column("signature").flatten().to_numpy(zero_copy_only=False)
-        sigs[dest] = flat.reshape(batch.num_rows, -1)[:, :k]
-        quality[dest] = batch.column("quality_score").to_numpy(zero_copy_only=False)
-        n_shingles[dest] = batch.column("n_shingles").to_numpy()
-        row += batch.num_rows
-    sorted_ids = ids.take(pa.array(order))
-    keep = _one_row_per_id(sorted_ids, quality, sigs)
-    if keep is not None:
-        sorted_ids = sorted_ids.filter(pa.array(keep))
-        quality, sigs, n_shingles = quality[keep], sigs[keep], n_shingles[keep]
-    return SignatureSet(sorted_ids, quality, sigs, n_shingles)
-
-
-def _one_row_per_id(ids: pa.Array, quality: np.ndarray, sigs: np.ndarray) -> np.ndarray | None:
-    """A mask keeping one row per id (ids sorted), or None when ids are already distinct."""
-    if len(ids) < 2:
-        return None
-    # same[i]: row i + 1 has the id of row i.
-    same = pc.equal(ids.slice(1), ids.slice(0, len(ids) - 1)).to_numpy(zero_copy_only=False)
-    if not same.any():
-        return None
-    keep = np.ones(len(ids), dtype=bool)
-    # Rare (a page captured twice): a Python loop over the groups of equal ids is fine.
-    for start in np.flatnonzero(same & ~np.concatenate([[False], same[:-1]])):
-        stop = start + 1
-        while stop - 1 < len(same) and same[stop - 1]:
-            stop += 1
-        group = range(start, stop)
-        best = min(group, key=lambda i: (-np.nan_to_num(quality[i], nan=-np.inf), tuple(sigs[i])))
-        keep[start:stop] = False
-        keep[best] = True
-    return keep
