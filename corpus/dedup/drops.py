@@ -62,6 +62,21 @@ class PartTable:
         return h.hexdigest()[:16]
 
 
+def key_ranges(count: int) -> list[tuple[int, int | None]]:
+    """`count` ranges [lo, hi) splitting the 64-bit hash space evenly (the last one has no end:
+    2^64 is not a uint64). A partition task takes the keys of one range from every part."""
+    bounds = [(r << 64) // count for r in range(count)]
+    return list(zip(bounds, bounds[1:] + [None]))
+
+
+def key_slice(sorted_keys: np.ndarray, lo: int, hi: int | None) -> slice:
+    """Where the keys in [lo, hi) lie in `sorted_keys` (uint64, sorted; memory-mapped is fine:
+    two binary searches touch a few pages)."""
+    start = int(np.searchsorted(sorted_keys, np.uint64(lo))) if lo else 0
+    stop = int(np.searchsorted(sorted_keys, np.uint64(hi))) if hi is not None else sorted_keys.size
+    return slice(start, stop)
+
+
 def file_identity(path: Path | str) -> str:
     """A file's path, size and mtime: what work derived from it (indexes, keys) is keyed by, so
     a part rewritten since gets new work and an unchanged one keeps that of a killed run."""

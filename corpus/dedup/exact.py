@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-from corpus.dedup.drops import CODES, KEEP, DropCodes, PartTable, file_identity, id_keys
+from corpus.dedup.drops import CODES, KEEP, DropCodes, PartTable, file_identity, id_keys, key_ranges, key_slice
 from corpus.executor.base import Executor, part_key
 from corpus.readers.shards import iter_batches
 from corpus.text import words
@@ -91,10 +91,7 @@ def _partition_rows(job: PartitionJob) -> tuple[np.ndarray, np.ndarray]:
     rows, index = [], []
     for folder, offset in zip(job.keys, job.offsets):
         keys = np.load(folder / f"{job.file}.npy", mmap_mode="r")
-        col = keys[job.field]
-        start = int(np.searchsorted(col, np.uint64(job.lo))) if job.lo else 0
-        stop = int(np.searchsorted(col, np.uint64(job.hi))) if job.hi is not None else col.size
-        chunk = np.array(keys[start:stop])
+        chunk = np.array(keys[key_slice(keys[job.field], job.lo, job.hi)])
         rows.append(chunk)
         index.append(chunk["row"].astype(np.int64) + offset)
     rows_ = np.concatenate(rows) if rows else np.zeros(0, KEYS)
@@ -141,18 +138,17 @@ def exact_duplicate_pass(parts: PartTable, codes: DropCodes, work: Path, executo
     keys_dir = keys_dir or work / "keys"
     folders = [keys_dir / part_key(file_identity(p)) for p in parts.paths]
     executor.file_stage(exact_keys, list(zip(parts.paths, folders)), desc="exact keys")
-    n = max(1, math.ceil(parts.total / ROWS_PER_PARTITION))
-    bounds = [(m << 64) // n for m in range(n)] + [None]
+    ranges = key_ranges(max(1, math.ceil(parts.total / ROWS_PER_PARTITION)))
     offsets = tuple(int(o) for o in parts.offsets[:-1])
     for name, file, fld, task, code_path in (
             ("duplicate_id", "by_id", "id_hash", id_partition_task, None),
             ("duplicate_text", "by_text", "h1", text_partition_task, codes.path)):
-        jobs = [(PartitionJob(tuple(folders), offsets, file, fld, bounds[m], bounds[m + 1], code_path),
-                 work / f"{name}-{m:04d}.npy") for m in range(n)]
+        jobs = [(PartitionJob(tuple(folders), offsets, file, fld, lo, hi, code_path), work / f"{name}-{m:04d}.npy")
+                for m, (lo, hi) in enumerate(ranges)]
         executor.file_stage(task, jobs, desc=name.replace("_", " "))
         for _, dst in jobs:
             codes.mark(np.load(dst), CODES[name])
-    return {"partitions": n}
+    return {"partitions": len(ranges)}
 
 
 def exact_duplicates(parts: Sequence[Path | str], work: Path, executor: Executor | None = None) -> DropCodes:

@@ -82,9 +82,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow.parquet as pq
 
-from corpus.dedup.drops import CODES, KEEP, DropCodes, PartTable, file_identity
+from corpus.dedup.drops import CODES, KEEP, DropCodes, PartTable, file_identity, key_ranges
 from corpus.dedup.lsh import UnionFind, band_buckets, bucket_edges, bucket_pairs
 from corpus.dedup.minhash import MinHashConfig
 from corpus.dedup.signature_index import IndexedSource, SignatureStore, build_signature_index
@@ -259,22 +258,18 @@ def _first_reference_in_bucket(order: np.ndarray, group: np.ndarray, n_docs: int
     return order[hit], order[first_ref[bucket[hit]]]
 
 
-def index_sources(files: Sequence[Path], index_dir: Path, config: FuzzyDedupConfig, executor: Executor,
+def index_sources(files: PartTable, index_dir: Path, config: FuzzyDedupConfig, executor: Executor,
                   offset: int = 0, desc: str = "MinHash") -> list[IndexedSource]:
     """The signature index of every file (parts of documents or signature files), built where
-    missing; numbered from `offset` in file order."""
+    missing; numbered from `offset` in file order (the table's row counts)."""
     # Keyed by the file's path, size and mtime and by the parameters: a part rewritten since gets
     # a new index; an unchanged one keeps that of the killed run.
     params = {**config.minhash.fingerprint(), "bands": config.bands, "rows": config.rows}
-    pairs = [(f, index_dir / part_key(f"{file_identity(f)}:{sorted(params.items())}")) for f in files]
+    pairs = [(f, index_dir / part_key(f"{file_identity(f)}:{sorted(params.items())}")) for f in files.paths]
     build = partial(build_signature_index, minhash=config.minhash, bands=config.bands, rows=config.rows)
     executor.file_stage(build, pairs, desc=desc)
-    sources = []
-    for f, dst in pairs:
-        n = pq.ParquetFile(f).metadata.num_rows
-        sources.append(IndexedSource(dst, offset, n))
-        offset += n
-    return sources
+    return [IndexedSource(dst, offset + int(start), int(n))
+            for (_, dst), start, n in zip(pairs, files.offsets, files.rows)]
 
 
 def near_duplicate_pass(parts: PartTable, codes: DropCodes, config: FuzzyDedupConfig, work: Path,
@@ -285,15 +280,14 @@ def near_duplicate_pass(parts: PartTable, codes: DropCodes, config: FuzzyDedupCo
     cluster). Documents `codes` already drops take no part. `work` holds this run's band files;
     `index_dir` the reusable per-part indexes (default: inside `work`)."""
     index_dir = index_dir or work / "index"
-    docs = index_sources(list(parts.paths), index_dir, config, executor)
-    refs = index_sources(list(reference_files), index_dir, config, executor, offset=parts.total,
+    docs = index_sources(parts, index_dir, config, executor)
+    refs = index_sources(PartTable.of(reference_files), index_dir, config, executor, offset=parts.total,
                          desc="MinHash (reference)")
     store = SignatureStore(docs + refs)
     entries = sum(s.rows for s in docs + refs)
-    ranges = max(1, math.ceil(entries / ENTRIES_PER_TASK))
-    bounds = [(r << 64) // ranges for r in range(ranges)] + [None]
-    jobs = [(BandJob(tuple(docs + refs), parts.total, codes.path, b, bounds[r], bounds[r + 1], config),
-             work / f"band-{b:03d}-{r:04d}.npz") for b in range(config.bands) for r in range(ranges)]
+    ranges = key_ranges(max(1, math.ceil(entries / ENTRIES_PER_TASK)))
+    jobs = [(BandJob(tuple(docs + refs), parts.total, codes.path, b, lo, hi, config), work / f"band-{b:03d}-{r:04d}.npz")
+            for b in range(config.bands) for r, (lo, hi) in enumerate(ranges)]
     executor.file_stage(band_task, jobs, desc="LSH bands")
     log.debug("%d band tasks done", len(jobs))
 
@@ -455,7 +449,7 @@ def find_near_duplicates(signature_files: Sequence[Path | str], config: FuzzyDed
         work = Path(tmp)
         parts = PartTable.of(files)
         codes = DropCodes.create(work / "codes.npy", parts.total)
-        docs = index_sources(files, work / "index", config, executor)
+        docs = index_sources(parts, work / "index", config, executor)
         store = SignatureStore(docs)
         meta = store.meta(np.arange(parts.total))
         codes.mark(_repeated_ids(meta), CODES["duplicate_id"])

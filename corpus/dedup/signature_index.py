@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpus.dedup.drops import id_keys
+from corpus.dedup.drops import id_keys, key_slice
 from corpus.dedup.lsh import band_keys
 from corpus.dedup.minhash import MinHashConfig, MinHasher
 from corpus.dedup.signatures import signature_fingerprint
@@ -180,9 +180,7 @@ class SignatureStore:
 
     def band_slice(self, i: int, band: int, lo: int, hi: int | None) -> tuple[np.ndarray, np.ndarray]:
         """(keys, global indices) of source i's rows whose band key is in [lo, hi) (hi None: no end)."""
-        # Read once per task and source: not kept open (see OPEN_MAPS).
         keys = np.load(self.sources[i].path / "band_keys.npy", mmap_mode="r")[band]
-        start = int(np.searchsorted(keys, np.uint64(lo), side="left")) if lo else 0
-        stop = int(np.searchsorted(keys, np.uint64(hi), side="left")) if hi is not None else keys.size
-        rows = np.load(self.sources[i].path / "band_rows.npy", mmap_mode="r")[band, start:stop]
-        return np.array(keys[start:stop]), rows.astype(np.int64) + self.starts[i]
+        at = key_slice(keys, lo, hi)
+        rows = np.load(self.sources[i].path / "band_rows.npy", mmap_mode="r")[band, at]
+        return np.array(keys[at]), rows.astype(np.int64) + self.starts[i]
