@@ -131,7 +131,8 @@ def test_each_link_is_fetched_once_by_its_hosts_task_with_the_counters_of_one_pr
     fetched = [u for urls in per_task.values() for u in urls]
     assert sorted(fetched) == sorted(e["url"] for e in read_journal(tmp_path / "single" / FETCHED_LOG))
     for folder, urls in per_task.items():
-        assert {task_dir(out, shard_of(u, TASKS)).name for u in urls} == {folder}
+        # A task whose links all failed has an empty log (host keys hash the server's random port).
+        assert all(task_dir(out, shard_of(u, TASKS)).name == folder for u in urls)
     hosts = Counter(h for urls in per_task.values() for h in {host_key(u) for u in urls})
     assert set(hosts.values()) == {1}
     # All WARC files, sorted, each in a task folder; the aliases of redirects followed by any task.
