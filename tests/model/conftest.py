@@ -133,3 +133,19 @@ def mixed_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def unique_documents(n: int, seed: int = 0) -> list[str]:
     """`make_documents` with a unique prefix, so each text identifies its document."""
     return [f"doc {i:04d}: {text}" for i, text in enumerate(make_documents(n, seed=seed))]
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory, shard_dir: Path) -> Path:
+    """A run folder holding one step checkpoint of a 2-layer GPT briefly trained on `shard_dir`
+    (`model.train`'s own layout: latest, ckpt-NNNNNN/, tokenizer.json). Read-only for the tests."""
+    from model.train import main as train_main
+
+    out = tmp_path_factory.mktemp("tiny_run")
+    train_main([
+        "--data", str(shard_dir), "--out", str(out), "--overwrite", "--preset", "tiny",
+        "--n-layer", "2", "--n-head", "2", "--n-embd", "64", "--block-size", "64", "--vocab-size", "512",
+        "--batch-size", "8", "--max-steps", "30", "--eval-interval", "30", "--log-interval", "30",
+        "--device", "cpu", "--no-progress", "--seed", "3",
+    ])
+    return out
