@@ -21,20 +21,22 @@ corpus first:
     ignored = frequent_ngrams(merge_counts(all_counts))                  # global
     step = Decontaminator(index, ignored)                                # map or global: cut
 
-Benchmark files: JSONL (optionally .gz) with the text in `fields` (default `text`; several
-fields are indexed separately, lists of strings too), or `.txt` with one text per line.
-Benchmark texts shorter than 13 words contribute nothing.
+Benchmark files are read through the task registry that `model.evaluate` uses
+(`corpus.benchmarks.task_texts`): a file in a known task format (LAMBADA, HellaSwag, PIQA, ARC,
+classification, ...) gives every string a model is scored on; any other JSONL (optionally .gz) gives its
+`fields` (default `text`; lists of strings too); a `.txt` gives one text per line. Benchmark texts shorter
+than 13 words contribute nothing. Each n-gram remembers which benchmark(s) it came from, so the step's
+counters (and the dataset card) say how many documents each benchmark touched ("docs_touched:<name>").
 """
 
 from __future__ import annotations
 
-import gzip
-import json
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from corpus.benchmarks.registry import task_name, task_texts
 from corpus.records import Document
 from corpus.steps import Step
 from corpus.text import word_spans, words
@@ -59,31 +61,20 @@ def ngrams(words: Sequence[str], n: int) -> Iterator[str]:
 
 
 def read_benchmark_texts(path: Path | str, fields: Sequence[str] = ("text",)) -> Iterator[str]:
-    """Texts of a benchmark file: JSONL(.gz) records' `fields`, or the lines of a .txt."""
-    path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as f:
-        if path.name.endswith((".txt", ".txt.gz")):
-            yield from (line.strip() for line in f if line.strip())
-            return
-        for line in f:
-            if not line.strip():
-                continue
-            record = json.loads(line)
-            for name in fields:
-                value = record.get(name) if isinstance(record, dict) else None
-                if isinstance(value, str):
-                    yield value
-                elif isinstance(value, list):
-                    yield from (v for v in value if isinstance(v, str))
+    """Test texts of a benchmark file (see the module docstring)."""
+    return task_texts(path, fields)
 
 
 class BenchmarkIndex:
-    """The set of word n-grams (default 13) of the benchmark texts."""
+    """The word n-grams (default 13) of the benchmark texts, each with the benchmarks it occurs in.
+
+    `grams` maps an n-gram to a bit set of indices into `names` (one bit per benchmark file).
+    """
 
     def __init__(self, config: DecontaminationConfig | None = None) -> None:
         self.config = config or DecontaminationConfig()
-        self.grams: set[str] = set()
+        self.grams: dict[str, int] = {}
+        self.names: list[str] = []
         self.texts = 0
 
     @classmethod
@@ -91,18 +82,24 @@ class BenchmarkIndex:
                    ) -> "BenchmarkIndex":
         index = cls(config)
         for path in paths:
-            index.add_texts(read_benchmark_texts(path, index.config.fields))
+            index.add_texts(read_benchmark_texts(path, index.config.fields), benchmark_name(path))
         return index
 
     @classmethod
-    def from_texts(cls, texts: Iterable[str], config: DecontaminationConfig | None = None) -> "BenchmarkIndex":
+    def from_texts(cls, texts: Iterable[str], config: DecontaminationConfig | None = None,
+                   name: str = "texts") -> "BenchmarkIndex":
         index = cls(config)
-        index.add_texts(texts)
+        index.add_texts(texts, name)
         return index
 
-    def add_texts(self, texts: Iterable[str]) -> None:
+    def add_texts(self, texts: Iterable[str], name: str = "texts") -> None:
+        if name not in self.names:
+            self.names.append(name)
+        bit = 1 << self.names.index(name)
+        grams = self.grams
         for text in texts:
-            self.grams.update(ngrams(words(text), self.config.ngram))
+            for g in ngrams(words(text), self.config.ngram):
+                grams[g] = grams.get(g, 0) | bit
             self.texts += 1
 
     def __len__(self) -> int:
@@ -112,6 +109,18 @@ class BenchmarkIndex:
         """(word position, n-gram) of every benchmark n-gram occurring in `words`."""
         n, grams = self.config.ngram, self.grams
         return [(i, g) for i, g in enumerate(ngrams(words, n)) if g in grams]
+
+    def sources(self, grams: Iterable[str]) -> list[str]:
+        """The names of the benchmarks that `grams` come from."""
+        bits = 0
+        for g in grams:
+            bits |= self.grams.get(g, 0)
+        return [name for i, name in enumerate(self.names) if bits >> i & 1]
+
+
+def benchmark_name(path: Path | str) -> str:
+    """A benchmark file's name in counters and the dataset card: the task name `model.evaluate` uses."""
+    return task_name(Path(path))
 
 
 def count_ngram_documents(texts: Iterable[str], index: BenchmarkIndex) -> Counter:
@@ -151,6 +160,7 @@ class Cut:
     pieces: int = 0           # pieces before short ones were dropped
     pieces_short: int = 0     # pieces dropped for being short
     chars_removed: int = 0    # characters of the original text not in the new text
+    benchmarks: tuple[str, ...] = ()  # the benchmarks whose n-grams were cut
 
 
 def cut_contamination(text: str, index: BenchmarkIndex, ignored: Collection[str] = frozenset()) -> Cut:
@@ -180,7 +190,7 @@ def cut_contamination(text: str, index: BenchmarkIndex, ignored: Collection[str]
         pieces.append(text[pos:])
     kept = [p for p in pieces if len(p) >= cfg.min_piece_chars]
     result = Cut(None, None, ngrams_cut=len(hits), ngrams_ignored=n_ignored, pieces=len(pieces),
-                 pieces_short=len(pieces) - len(kept))
+                 pieces_short=len(pieces) - len(kept), benchmarks=tuple(index.sources(g for _, g in hits)))
     if len(pieces) > cfg.max_pieces:
         result.reason = "contaminated_too_many_pieces"
     elif not kept:
@@ -196,7 +206,8 @@ class Decontaminator(Step):
 
     Drop reasons: "contaminated_too_many_pieces", "contaminated_all_pieces_short". Counts:
     "docs_cut" (kept, with text removed), "ngrams_cut", "ngrams_ignored_frequent",
-    "pieces_dropped_short", "chars_removed" (from kept documents).
+    "pieces_dropped_short", "chars_removed" (from kept documents), and per benchmark
+    "docs_touched:<name>" (documents cut or dropped because of that benchmark's n-grams).
     """
 
     name = "decontaminate"
@@ -212,6 +223,8 @@ class Decontaminator(Step):
         if cut.ngrams_cut:
             c["ngrams_cut"] += cut.ngrams_cut
             c["pieces_dropped_short"] += cut.pieces_short
+            for name in cut.benchmarks:
+                c[f"docs_touched:{name}"] += 1
         if cut.ngrams_ignored:
             c["ngrams_ignored_frequent"] += cut.ngrams_ignored
         if cut.reason is None and cut.ngrams_cut:

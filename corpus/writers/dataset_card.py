@@ -15,6 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from corpus.dedup.decontamination import benchmark_name
 from corpus.schema import SCHEMA
 from corpus.writers.atomic import atomic_write_text
 
@@ -71,6 +72,25 @@ def _steps_table(steps: Sequence[dict[str, Any]]) -> str:
     return "\n".join(rows)
 
 
+def _decontamination_section(benchmarks: Sequence[str], steps: Sequence[dict[str, Any]]) -> str:
+    """One row per benchmark file: the task name (as `model.evaluate` names it) and what it removed."""
+    if not benchmarks:
+        return "None: no benchmark files were given (`--decontaminate`)."
+    counts: dict[str, int] = {}
+    dropped: dict[str, int] = {}
+    for s in steps:
+        if s["name"] == "decontaminate":
+            counts, dropped = s.get("counts", {}), s.get("dropped", {})
+    rows = ["| task | file | documents cut or dropped |", "|---|---|---:|"]
+    for b in benchmarks:
+        name = benchmark_name(b)
+        rows.append(f"| {name} | `{b}` | {counts.get(f'docs_touched:{name}', 0):,} |")
+    total = sum(dropped.values())
+    return ("\n".join(rows) + f"\n\nGPT-3's rule (13-grams, 200 characters cut around each hit): "
+            f"{counts.get('docs_cut', 0):,} documents kept with text cut out, {total:,} dropped "
+            f"({', '.join(f'{r} {n:,}' for r, n in sorted(dropped.items())) or 'none'}).")
+
+
 def card_markdown(manifest: dict[str, Any]) -> str:
     """The whole card (YAML header and body) for a finished run's manifest."""
     params = manifest.get("parameters", {})
@@ -88,8 +108,7 @@ def card_markdown(manifest: dict[str, Any]) -> str:
                         f"{', below the floor: kept by --allow-weak-classifier' if classifier.get('weak') else ''}.\n")
     else:
         quality_line = ""
-    decontamination = ("\n".join(f"- `{b}`" for b in benchmarks) if benchmarks
-                       else "None: no benchmark files were given (`--decontaminate`).")
+    decontamination = _decontamination_section(benchmarks, manifest["steps"])
     body = f"""
 # webtext: {manifest['pipeline']}
 

@@ -170,8 +170,9 @@ def test_gpt3_recipe_classifier_reference_dedup_and_decontamination(webtext_conf
     contaminated[1] = contaminated[1] + " " + benchmark_text.capitalize() + "."
     pages.append(("https://leak.example/a", make_article("Leak", contaminated), "text/html", "200 OK"))
     make_warc(pages, name="cc.warc.gz")
-    bench = tmp_path / "bench.jsonl"
-    bench.write_text(json.dumps({"text": benchmark_text}) + "\n")
+    # A task file in PIQA's format, as model.evaluate reads it: the registry finds the leaked text in "goal".
+    bench = tmp_path / "piqa_test.jsonl"
+    bench.write_text(json.dumps({"goal": benchmark_text, "sol1": "one way", "sol2": "another", "label": 0}) + "\n")
     config = clean_commoncrawl.CleanConfig(
         inputs=[str(tmp_path / "cc.warc.gz")], output=str(tmp_path / "cc"), workers=1,
         cleaning=CleaningConfig(min_words=20), quality_positive=[str(webtext)], quality_mode="score",
@@ -189,6 +190,8 @@ def test_gpt3_recipe_classifier_reference_dedup_and_decontamination(webtext_conf
     assert steps["quality"]["in"] == steps["quality"]["out"] == 10  # score mode keeps everything
     assert steps["fuzzy_dedup"]["dropped"] == {"near_duplicate_of_reference": 1}
     assert steps["decontaminate"]["counts"]["ngrams_cut"] >= 1
+    assert steps["decontaminate"]["counts"]["docs_touched:piqa"] == 1
+    assert f"| piqa | `{bench}` | 1 |" in (tmp_path / "cc" / "README.md").read_text()
     rows = pq.read_table(shard_paths(out)).to_pylist()
     assert all(0.0 <= r["quality_score"] <= 1.0 for r in rows)
     assert "https://copy.example/story" not in {r["url"] for r in rows}
