@@ -135,3 +135,28 @@ def headline(result: dict[str, Any]) -> tuple[str, float]:
     """The metric a table or a training log shows first: acc_norm for multiple choice, else acc."""
     name = "acc_norm" if "acc_norm" in result["metrics"] else "acc"
     return name, result["metrics"][name]["value"]
+
+
+class TaskProbe:
+    """Zero-shot scores on a fixed slice of some tasks, for the trainer's periodic evaluation
+    (`model.train --eval-tasks`): GPT-2's Figure 1 in miniature, a task score rising with tokens seen.
+
+    The slice (the first `limit` items) is the same at every call, so the numbers compare across steps.
+    """
+
+    def __init__(self, tasks: Sequence[Task], limit: int = 100, batch_size: int = 16) -> None:
+        self.tasks, self.limit, self.batch_size = list(tasks), limit, batch_size
+
+    def __call__(self, model: Any, tokenizer: Any) -> dict[str, float]:
+        """{"<task>/<metric>": value} for each task's headline metric; leaves `model` in train mode."""
+        was_training = model.training
+        model.eval()
+        try:
+            scorer = LogLikelihoodScorer(model, tokenizer, self.batch_size)
+            out = {}
+            for task in self.tasks:
+                name, value = headline(evaluate_task(scorer, task, FewShot(0), self.limit))
+                out[f"{task.name}/{name}"] = value
+            return out
+        finally:
+            model.train(was_training)

@@ -31,7 +31,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,7 @@ import torch  # noqa: E402
 from torch.nn.parallel import DistributedDataParallel as DDP  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
+from corpus.benchmarks import TaskSpecError, load_task  # noqa: E402
 from corpus.cli_flags import number  # noqa: E402
 from model.checkpoint import (  # noqa: E402
     OPTIMIZER_FILE,
@@ -73,6 +74,7 @@ from model.distributed import (  # noqa: E402
 )
 from model.estimate import estimate_memory, flops_per_token, format_bytes  # noqa: E402
 from model.gpt import GPT  # noqa: E402
+from model.incontext import TaskProbe  # noqa: E402
 from model.loader import TokenLoader, merge_states  # noqa: E402
 from model.metrics import (  # noqa: E402
     METRICS_FILE,
@@ -142,6 +144,9 @@ class TrainConfig:
     # Evaluation, logging, saving.
     eval_interval: int = 100
     eval_iters: int = 10
+    eval_tasks: list[str] = field(default_factory=list)  # task files/names scored zero-shot at each evaluation
+    eval_task_dir: str = "data/samples/tasks"
+    eval_task_limit: int = 100
     log_interval: int = 10
     save_interval: int = 0  # 0: only at the end
     save_every_minutes: float = 30.0  # also save when this much time passed since the last save; 0: off
@@ -252,6 +257,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="steps between validation runs (0: only at the end)")
     r.add_argument("--eval-iters", type=at_least[0], default=d.eval_iters,
                    help="validation batches per evaluation (0: no validation)")
+    r.add_argument("--eval-tasks", nargs="*", default=d.eval_tasks, metavar="TASK",
+                   help="tasks scored zero-shot at each evaluation, logged with the loss (as model.evaluate "
+                        "--tasks: [name=]path[:format] or a name in --eval-task-dir), e.g. lastword continuation")
+    r.add_argument("--eval-task-dir", default=d.eval_task_dir, help="where bare --eval-tasks names are looked up")
+    r.add_argument("--eval-task-limit", type=at_least[1], default=d.eval_task_limit,
+                   help="items of each task scored per evaluation (the same first N every time)")
     r.add_argument("--log-interval", type=at_least[1], default=d.log_interval,
                    help="steps per metrics.jsonl record (and per progress line when stderr is not a terminal)")
     r.add_argument("--save-interval", type=at_least[0], default=d.save_interval,
@@ -543,6 +554,11 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
             "(or clean_commoncrawl) first, or point --data at a folder of Parquet files with a `text` column"
         )
     left_out = unused_sources(cfg.data, sources)
+    try:  # read the task files now: a typo should stop the run before any training
+        task_probe = TaskProbe([load_task(t, cfg.eval_task_dir) for t in cfg.eval_tasks],
+                               cfg.eval_task_limit) if cfg.eval_tasks else None
+    except TaskSpecError as e:
+        raise SystemExit(f"--eval-tasks: {e}") from None
     if left_out:
         log(f"note: --mix leaves out {', '.join(left_out)}")
 
@@ -693,6 +709,7 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
     first_loss: float | None = None
     last_loss: float | None = None
     val_loss: float | None = None
+    task_scores: dict[str, float] = {}
     status = "completed"
     window_losses: list[float] = []
     window_tokens, window_time, train_time = 0, 0.0, 0.0
@@ -779,6 +796,11 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
                         if val_loss is not None:
                             record["val_loss"] = val_loss
                             log(f"step {step}: train loss {last_loss:.4f}, val loss {val_loss:.4f}")
+                        if task_probe is not None and env.is_main:
+                            with ctx:
+                                task_scores = task_probe(raw_model, tok)
+                            record.update(task_scores)
+                            log(f"step {step}: " + ", ".join(f"{k} {v:.3f}" for k, v in task_scores.items()))
                     if metrics is not None:
                         metrics.write(record)
                     tb.write(step, record)
@@ -814,6 +836,7 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
         "first_loss": first_loss,
         "last_loss": last_loss,
         "val_loss": val_loss,
+        "task_scores": task_scores,
         "tokens_seen": tokens_seen,
         "tokens_per_s": (tokens_seen - start_tokens) / train_time if train_time else None,
         "train_time_s": train_time,
@@ -844,6 +867,8 @@ def print_summary(s: dict[str, Any], log_interval: int, preset_name: str) -> Non
         f"train loss  {_fmt(s['first_loss'])} (first step) -> {_fmt(s['last_loss'])} "
         f"(mean since the previous log record, <= {log_interval} steps)",
         f"val loss    {_fmt(s['val_loss'])}",
+        *(["tasks       " + ", ".join(f"{k} {v:.3f}" for k, v in s["task_scores"].items()) + " (zero-shot)"]
+          if s["task_scores"] else []),
         f"throughput  {_fmt(s['tokens_per_s'], ',.0f')} tokens/s over {s['train_time_s']:.1f}s of training; "
         f"{s['tokens_seen']:,} tokens seen",
         f"model       {preset_name}, {s['params'] / 1e6:.2f}M parameters",

@@ -168,10 +168,16 @@ def test_cli_compares_checkpoints_writes_results_and_plots_over_training(tiny_ch
     tasks = write_tasks(tmp_path / "tasks")
     run = tmp_path / "run"
     from model.train import main as train_main
-    train_main(["--data", str(shard_dir), "--out", str(run), "--preset", "tiny", "--n-layer", "1", "--n-head", "2",
-                "--n-embd", "32", "--block-size", "64", "--vocab-size", "512", "--batch-size", "4",
-                "--max-steps", "6", "--save-interval", "3", "--eval-interval", "6", "--device", "cpu",
-                "--no-progress", "--no-plot"])
+    summary = train_main([
+        "--data", str(shard_dir), "--out", str(run), "--preset", "tiny", "--n-layer", "1", "--n-head", "2",
+        "--n-embd", "32", "--block-size", "64", "--vocab-size", "512", "--batch-size", "4", "--max-steps", "6",
+        "--save-interval", "3", "--eval-interval", "3", "--device", "cpu", "--no-progress", "--no-plot",
+        "--eval-tasks", "lastword", "choice", "--eval-task-dir", str(tasks), "--eval-task-limit", "4"])
+    # The trainer's --eval-tasks: zero-shot scores on the same 4 items at each evaluation, logged with the loss.
+    logged = [r for r in map(json.loads, (run / "metrics.jsonl").read_text().splitlines()) if "val_loss" in r]
+    assert [r["step"] for r in logged] == [3, 6]
+    assert all(0 <= r["lastword/acc"] <= 1 and 0 <= r["choice/acc_norm"] <= 1 for r in logged)
+    assert summary["task_scores"] == {k: logged[-1][k] for k in ("lastword/acc", "choice/acc_norm")}
     out = tmp_path / "eval"
     results = evaluate_main(["--checkpoint", str(tiny_checkpoint), str(run), "--all-checkpoints",
                              "--task-dir", str(tasks), "--tasks", "lastword", "topic", "--shots", "0", "2",
@@ -194,8 +200,11 @@ def test_cli_compares_checkpoints_writes_results_and_plots_over_training(tiny_ch
     assert (out / "over_training.png").stat().st_size > 1000
 
 
-def test_cli_errors_are_one_line(tmp_path: Path, tiny_checkpoint: Path) -> None:
+def test_cli_errors_are_one_line(tmp_path: Path, tiny_checkpoint: Path, shard_dir: Path) -> None:
     with pytest.raises(SystemExit, match="no such file"):
         evaluate_main(["--checkpoint", str(tiny_checkpoint), "--tasks", "nope", "--task-dir", str(tmp_path)])
     with pytest.raises(SystemExit, match="no checkpoint"):
         evaluate_main(["--checkpoint", str(tmp_path), "--tasks", str(write_tasks(tmp_path) / "lastword.jsonl")])
+    from model.train import main as train_main
+    with pytest.raises(SystemExit, match="--eval-tasks: task 'nope'"):  # before any training
+        train_main(["--data", str(shard_dir), "--out", str(tmp_path / "r"), "--eval-tasks", "nope"])
