@@ -11,6 +11,10 @@ Files written (see README.md in this folder for what each contains and why):
                                  ending in a few malformed records.
 * ``cc_sample_truncated.warc.gz`` a small valid WARC whose last gzip member is cut in half.
 * ``labels.json.gz``             ground truth for tests: what every line / record is meant to be.
+* ``tasks/``                     evaluation tasks in public formats, from new articles that share no
+                                 13-word window with the two WARCs: ``lastword.jsonl`` (LAMBADA),
+                                 ``continuation_{train,test}.jsonl`` (HellaSwag),
+                                 ``topic_{train,dev,test}.jsonl`` (text classification).
 
 Everything is generated from fixed seeds: no clock, no ``uuid4``, no set iteration order, gzip
 headers with mtime 0 (warcio's zlib wrapper writes 0) and zstd without threads, so two runs
@@ -30,7 +34,9 @@ Module map (all in this folder; ``data/`` is not a package):
 * ``sample_webtext.py``      the WebText sites, pages and ``write_webtext_pages``
 * ``sample_reddit.py``       the submissions and ``write_submissions_dump``
 * ``sample_commoncrawl.py``  the CC shard: ``write_commoncrawl_shard``, ``write_truncated_shard``
-* ``generate.py``            this file: ``generate(out_dir)``, the labels file and the CLI
+* ``sample_tasks.py``        the evaluation tasks: ``write_tasks``
+* ``generate.py``            this file: ``generate(out_dir)``, ``generate_tasks(out_dir)``, the labels
+                             file and the CLI
 """
 
 from __future__ import annotations
@@ -62,11 +68,12 @@ from sample_common import (  # noqa: E402
 from sample_commoncrawl import CCPlan, build_commoncrawl_plan, write_commoncrawl_shard, write_truncated_shard  # noqa: E402
 from sample_prose import ProseGenerator  # noqa: E402
 from sample_reddit import URL_VARIANTS, Submission, build_dump_lines, write_submissions_dump  # noqa: E402
+from sample_tasks import TASKS_DIR, write_tasks  # noqa: E402
 from sample_webtext import WebtextPlan, build_webtext_plan, write_webtext_pages  # noqa: E402
 
-__all__ = ["generate", "main", "canonicalize_url", "rng_for", "build_webtext_plan", "build_dump_lines",
-           "build_commoncrawl_plan", "write_submissions_dump", "write_webtext_pages", "write_commoncrawl_shard",
-           "write_truncated_shard", "CCPlan", "WebtextPlan", "REDDIT_DUMP", "WEBTEXT_WARC", "CC_WARC",
+__all__ = ["generate", "generate_tasks", "main", "canonicalize_url", "rng_for", "build_webtext_plan",
+           "build_dump_lines", "build_commoncrawl_plan", "write_submissions_dump", "write_webtext_pages",
+           "write_commoncrawl_shard", "write_truncated_shard", "CCPlan", "WebtextPlan", "REDDIT_DUMP", "WEBTEXT_WARC", "CC_WARC",
            "CC_TRUNCATED_WARC", "LABELS", "SEED"]
 
 
@@ -135,7 +142,8 @@ def dump_labels(obj: object, indent: int = 0) -> str:
 
 
 def generate(out_dir: pathlib.Path) -> dict[str, pathlib.Path]:
-    """Write every sample file into ``out_dir``; returns {file name: path}."""
+    """Write every sample input into ``out_dir``; returns {file name: path}. The evaluation tasks
+    are built from these files by ``generate_tasks``; the command line runs both."""
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     gen = ProseGenerator()
@@ -153,12 +161,21 @@ def generate(out_dir: pathlib.Path) -> dict[str, pathlib.Path]:
     return paths
 
 
+def generate_tasks(out_dir: pathlib.Path) -> dict[str, pathlib.Path]:
+    """Write the evaluation tasks into ``out_dir/tasks``, clear of every 13-gram of the WARCs in
+    ``out_dir`` (so run ``generate`` first); returns {"tasks/<file name>": path}. Kept apart from
+    ``generate``, whose files are the pipelines' inputs: the tasks only read them."""
+    out_dir = pathlib.Path(out_dir)
+    warcs = [out_dir / name for name in (WEBTEXT_WARC, CC_WARC, CC_TRUNCATED_WARC)]
+    return {f"{TASKS_DIR}/{name}": path for name, path in write_tasks(out_dir / TASKS_DIR, warcs).items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=pathlib.Path, default=_HERE, help="output folder (default: %(default)s)")
     args = parser.parse_args(argv)
-    for name, path in generate(args.out).items():
+    for name, path in {**generate(args.out), **generate_tasks(args.out)}.items():
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         print(f"{path.stat().st_size:>10,}  {digest[:16]}  {path}")
     return 0
