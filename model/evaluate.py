@@ -65,7 +65,7 @@ class EvalConfig:
     all_checkpoints: bool = False
     out: str = "data/eval"
     batch_size: int = 16
-    scoring: str = "batched"
+    scoring: str = "shared-prefix"
     seed: int = 1234
     device: str = "cpu"
 

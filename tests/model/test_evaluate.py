@@ -43,7 +43,7 @@ def reference_logprob(model, tok, ctx_ids: list[int], cont_ids: list[int]) -> fl
 
 def test_scores_match_a_plain_forward_pass_in_both_modes(lm) -> None:
     model, tok = lm
-    batched = LogLikelihoodScorer(model, tok, batch_size=4).score(PAIRS)
+    batched = LogLikelihoodScorer(model, tok, batch_size=4, mode="batched").score(PAIRS)
     shared = LogLikelihoodScorer(model, tok, batch_size=4, mode="shared-prefix").score(PAIRS)
     scorer = LogLikelihoodScorer(model, tok)
     for (ctx, cont), b, s in zip(PAIRS, batched, shared):
