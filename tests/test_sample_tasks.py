@@ -158,7 +158,7 @@ def test_topic_is_balanced_classification(records: dict[str, list[dict]]) -> Non
         assert [r["id"] for r in recs] == [f"topic-{split}-{i:04d}" for i in range(len(recs))]
         for r in recs:
             assert set(r) == {"id", "text", "label"} and isinstance(r["text"], str)
-            assert 60 <= len(r["text"].split()) <= 80 and r["text"][-1] in '.?!"', r
+            assert T.TOPIC_WORDS[0] <= len(r["text"].split()) <= T.TOPIC_WORDS[1] and r["text"][-1] in '.?!"', r
         # Every section once as a label (Science covers astronomy and biology), balanced.
         assert collections.Counter(r["label"] for r in recs) == {s: per_label for s in SECTIONS}
         assert len(SECTIONS) == 20

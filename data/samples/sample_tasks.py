@@ -9,7 +9,7 @@ code reads them exactly as it reads the real ones:
 * ``continuation_{train,test}.jsonl``: HellaSwag: the opening sentences of an article, its true
   next sentence and three sentences from articles of other sections.
 * ``topic_{train,dev,test}.jsonl``: text classification ``{"id", "text", "label"}``: the opening
-  60-80 words of an article, labelled with its section.
+  30-50 words of an article, labelled with its section.
 
 No task text is training text. The articles come from seeds that the corpus never uses
 (``rng_for("tasks", ...)``), and because the generator reuses hand-written sentences (facts,
@@ -52,10 +52,10 @@ TASK_FILES = (LASTWORD, CONTINUATION_TRAIN, CONTINUATION_TEST, TOPIC_TRAIN, TOPI
 
 NGRAM = 13                      # window of the contamination check (GPT-3, appendix C)
 N_LASTWORD = 300
-LASTWORD_WORDS = (40, 90)       # LAMBADA passages are a few sentences; < 100 words fits a 128-token context
+LASTWORD_WORDS = (30, 60)       # short enough that a one-shot prompt fits the demo model's 256-token context
 N_CONTINUATION = {CONTINUATION_TRAIN: 60, CONTINUATION_TEST: 300}   # multiples of 4 and of 20 sections
 TOPIC_PER_SECTION = {TOPIC_TRAIN: 50, TOPIC_DEV: 10, TOPIC_TEST: 20}
-TOPIC_WORDS = (60, 80)
+TOPIC_WORDS = (30, 50)         # two demonstrations and the item fit a 256-token context
 TOPIC_MIN_TERMS = 2
 ARTICLE_WORDS = 160             # the shortest article the generator writes: only openings are used
 MAX_ATTEMPTS = 60               # new articles tried per item before giving up (never reached)
