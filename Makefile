@@ -19,14 +19,25 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+TASKS := data/samples/tasks
+
 demo: install
 	$(PY) -m pipelines.build_webtext
-	$(PY) -m pipelines.clean_commoncrawl
-	$(PY) -m model.train --data data/shards --out data/checkpoints --overwrite
+	# The evaluation tasks are also what the crawl is decontaminated against (one task registry).
+	$(PY) -m pipelines.clean_commoncrawl --decontaminate $(TASKS)/lastword.jsonl $(TASKS)/continuation_test.jsonl $(TASKS)/topic_test.jsonl
+	# Context 256 (the tiny preset has 128) so that one-shot prompts of the sample tasks fit.
+	$(PY) -m model.train --data data/shards --out data/checkpoints --overwrite --block-size 256 --batch-size 8 \
+		--eval-tasks lastword continuation topic
 	$(PY) -m model.sample --checkpoint data/checkpoints --num-samples 3 --max-new-tokens 60
+	# GPT-1: fine-tune the same model on the topic task (GPT-1's lr suits 117M params; the tiny model needs more).
+	$(PY) -m model.finetune --checkpoint data/checkpoints --lr 3e-3 --test $(TASKS)/topic_test.jsonl --out data/finetuned/topic
+	$(PY) -m model.export --checkpoint data/checkpoints --hf data/hf --overwrite
+	$(PY) -m model.evaluate --checkpoint data/checkpoints --data data/shards --tasks lastword continuation topic \
+		--shots 0 1 --out data/eval
 	@echo
 	@echo "shards:     data/shards/webtext  data/shards/commoncrawl  (manifest.json, report.html in each)"
-	@echo "checkpoint: data/checkpoints"
+	@echo "checkpoint: data/checkpoints   fine-tuned: data/finetuned/topic   transformers: data/hf"
+	@echo "evaluation: data/eval/results.md (above), data/eval/results.json"
 
 test: install lint
 	$(PY) -m pytest
@@ -38,4 +49,4 @@ samples: install
 	$(PY) data/samples/generate.py --out data/samples
 
 clean:
-	rm -rf data/shards data/checkpoints data/work
+	rm -rf data/shards data/checkpoints data/work data/finetuned data/eval data/hf
