@@ -227,12 +227,35 @@ def fetch_sharded(source: FetchSource, out_dir: Path | str, config: FetchConfig,
         task_config = replace(task_config, progress=False)
     if config.limit is not None:
         # --fetch-limit shared out: at most `limit` links this run in all; a rerun continues.
-        per_task = [config.limit // tasks + (1 if k < config.limit % tasks else 0) for k in range(tasks)]
+        per_task = share_limit(config.limit, links_per_task(source, tasks))
         fn = partial(_limited_task, str(out_dir), task_config, resolver, per_task)
     else:
         fn = partial(fetch_task, str(out_dir), task_config, resolver)
     executor.file_stage(fn, pairs, desc="fetch tasks")
     return _merge(out_dir, tasks, ran)
+
+
+def links_per_task(source: FetchSource, tasks: int) -> list[int]:
+    """How many of the source's links each task holds (one streaming pass; memory O(tasks))."""
+    counts = [0] * tasks
+    for url in source.iter_urls():
+        counts[shard_of(url, tasks)] += 1
+    return counts
+
+
+def share_limit(limit: int, counts: list[int]) -> list[int]:
+    """`limit` links shared over tasks in proportion to the links each holds (largest remainder, ties to
+    the lower task number), never more than a task holds: an even split would waste the share of a task
+    with few links (or none, which happens: hosts hash to tasks)."""
+    total = sum(counts)
+    if total <= limit:
+        return list(counts)
+    exact = [limit * c / total for c in counts]
+    shares = [int(x) for x in exact]
+    by_remainder = sorted(range(len(counts)), key=lambda k: (-(exact[k] - shares[k]), k))
+    for k in by_remainder[: limit - sum(shares)]:
+        shares[k] += 1
+    return shares
 
 
 def _limited_task(out_dir: str, config: FetchConfig, resolver: AbstractResolver | None, limits: list[int],

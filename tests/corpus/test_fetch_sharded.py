@@ -22,7 +22,7 @@ from corpus.fetch import FetchConfig, FetchSource, fetch_links, fetch_logs, fetc
 from corpus.fetch.__main__ import main as fetch_main
 from corpus.fetch.journal import read_journal
 from corpus.fetch.politeness import host_key
-from corpus.fetch.sharded import DEFAULT_RAY_TASKS, choose_tasks, shard_of, task_dir
+from corpus.fetch.sharded import DEFAULT_RAY_TASKS, choose_tasks, shard_of, share_limit, task_dir
 from corpus.fetch.state import FETCHED_LOG, read_redirect_aliases
 from corpus.readers.shards import shard_paths
 from corpus.sources.link_join import LinkIndex, ensure_link_index
@@ -324,3 +324,13 @@ def test_ray_fetches_what_the_local_engine_fetches(local_ray, site, tmp_path):
     again = fetch_sharded(source, tmp_path / "ray", config(), TASKS, RayExecutor(show_progress=False),
                           resolver=StaticResolver())
     assert again.fetched_now == 0 and again.tasks_run == 1  # the task of the 503 page only
+
+
+def test_the_limit_follows_the_links_each_task_holds():
+    # An even split (2, 2, 1) would give a task without links two of the five: the run would fetch 3.
+    assert share_limit(5, [0, 11, 19]) == [0, 2, 3]
+    assert share_limit(10, [3, 3, 4]) == [3, 3, 4]          # everything fits
+    assert share_limit(2, [5, 5, 5]) == [1, 1, 0]           # ties go to the lower task number
+    for limit, counts in ((7, [1, 0, 100]), (50, [9, 17, 3, 40]), (1, [2, 2])):
+        shares = share_limit(limit, counts)
+        assert sum(shares) == limit and all(0 <= s <= c for s, c in zip(shares, counts))
