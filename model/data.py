@@ -168,6 +168,18 @@ class ShardDocuments:
             out += [Unit(fi, rg, counts[rg]) for rg in self.row_group_order(epoch, fi, len(counts))]
         return out
 
+    def epochs_elapsed(self, position: DocPosition) -> float:
+        """How far through the source a stream at `position` is, in epochs: whole epochs done plus the
+        share of the source's rows that come before `position` in that epoch's order (GPT-3's "epochs
+        elapsed", Table 2.2, counted in documents rather than tokens: no tokenizing needed)."""
+        units = self.units(position.epoch)
+        total = sum(u.rows for u in units)
+        if not total:
+            return float(position.epoch)
+        before = sum(u.rows for u in units[: position.unit]) + min(position.row, units[position.unit].rows
+                                                                   if position.unit < len(units) else 0)
+        return position.epoch + before / total
+
     def _stream_rows(self, unit_index: int, first_global_row: int, n_rows: int) -> range:
         """The rows of a unit that belong to this stream."""
         S = self.config.num_streams

@@ -48,7 +48,8 @@ STATE_VERSION = 2
 def fresh_stream_state(sources: Sequence[Source]) -> dict[str, Any]:
     """The state of a stream that has produced nothing yet."""
     return {"batches": 0, "sources": {s.name: {"position": asdict(DocPosition()), "token_offset": 0}
-                                      for s in sources}}
+                                      for s in sources},
+            "blocks": {s.name: 0 for s in sources}}
 
 
 def stream_batches(
@@ -69,6 +70,9 @@ def stream_batches(
     ]
     weights = [s.weight for s in sources]
     n_batches = int(state["batches"])
+    # Blocks drawn from each source so far (for the per-source report; a state saved before this
+    # counter existed starts it at 0).
+    drawn = [int(state.get("blocks", {}).get(s.name, 0)) for s in sources]
     while True:
         blocks = []
         for k in mix_choices(cfg.seed, stream, n_batches, cfg.batch_size, weights):
@@ -76,10 +80,12 @@ def stream_batches(
             if block is None:
                 break
             blocks.append(block)
+            drawn[k] += 1
         if not blocks:
             return
         n_batches += 1
-        new_state = {"batches": n_batches, "sources": {s.name: p.state() for s, p in zip(sources, packers)}}
+        new_state = {"batches": n_batches, "sources": {s.name: p.state() for s, p in zip(sources, packers)},
+                     "blocks": {s.name: n for s, n in zip(sources, drawn)}}
         yield np.asarray(blocks, dtype=np.int64), new_state
         if len(blocks) < cfg.batch_size:
             return
@@ -171,6 +177,7 @@ class TokenLoader:
         self._cursor = 0  # batches this rank has consumed
         self._states = {g: fresh_stream_state(self.sources) for g in self.local_streams}
         self.tokens_emitted = 0  # tokens yielded in x by this loader object (for statistics)
+        self._footers: dict[str, ShardDocuments] = {}
 
     @property
     def epoch(self) -> int:
@@ -181,6 +188,20 @@ class TokenLoader:
         """Per source, the furthest epoch reached by this rank's streams."""
         return {src.name: max(s["sources"][src.name]["position"]["epoch"] for s in self._states.values())
                 for src in self.sources}
+
+    def source_progress(self) -> dict[str, dict[str, float]]:
+        """Per source, over this rank's streams: training tokens drawn from it and epochs elapsed (the
+        mean over the streams of how far each is through its share of the source)."""
+        out = {}
+        for src in self.sources:
+            if src.name not in self._footers:  # read each source's Parquet footers once
+                self._footers[src.name] = ShardDocuments(src.paths, self.config, 0, name_salt(src.name))
+            docs = self._footers[src.name]
+            states = list(self._states.values())
+            blocks = sum(int(st.get("blocks", {}).get(src.name, 0)) for st in states)
+            epochs = [docs.epochs_elapsed(DocPosition(**st["sources"][src.name]["position"])) for st in states]
+            out[src.name] = {"tokens": blocks * self.config.block_size, "epochs": sum(epochs) / len(epochs)}
+        return out
 
     def _fingerprint(self) -> dict[str, Any]:
         c = self.config

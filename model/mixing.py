@@ -68,6 +68,45 @@ def parse_mix(spec: str) -> dict[str, float]:
     return mix
 
 
+# GPT-3, Table 2.2: "weight in training mix" (they add up to 101% in the paper, from rounding).
+GPT3_MIX = {"commoncrawl": 0.60, "webtext": 0.22, "books1": 0.08, "books2": 0.08, "wikipedia": 0.03}
+# Folder names that stand for one of those corpora. One "books" folder takes both book weights.
+GPT3_ALIASES = {"webtext2": "webtext", "cc": "commoncrawl", "common_crawl": "commoncrawl", "wiki": "wikipedia",
+                "enwiki": "wikipedia", "books": "books", "gutenberg": "books"}
+MIX_PRESETS = ("gpt3",)
+
+
+def preset_mix(preset: str, data: str | Path) -> dict[str, float]:
+    """A mixture of the sources (sub-folders with shards) under `data` by a paper's weights.
+
+    "gpt3" gives each folder named after a GPT-3 corpus (commoncrawl, webtext, books1, books2, wikipedia,
+    or an alias: webtext2, books, gutenberg, wiki, ...) its Table 2.2 weight; the weights of corpora that
+    are absent are not redistributed by hand: `--mix` weights are normalised, so the present ones keep
+    their ratios. A folder the preset does not know is an error (say its weight with --mix instead).
+    """
+    if preset not in MIX_PRESETS:
+        raise ValueError(f"unknown --mix-preset {preset!r}; choose one of {', '.join(MIX_PRESETS)}")
+    root = Path(data)
+    if not root.is_dir():
+        raise FileNotFoundError(f"--mix-preset needs --data to be a folder of sources; {root} is not a folder")
+    present = sorted(p.name for p in root.iterdir()
+                     if p.is_dir() and not p.name.startswith(("_", ".")) and find_shards(p))
+    mix, unknown = {}, []
+    for name in present:
+        key = GPT3_ALIASES.get(name.lower(), name.lower())
+        if key == "books":
+            mix[name] = GPT3_MIX["books1"] + GPT3_MIX["books2"]
+        elif key in GPT3_MIX:
+            mix[name] = GPT3_MIX[key]
+        else:
+            unknown.append(name)
+    if unknown or not mix:
+        known = ", ".join([*GPT3_MIX, *GPT3_ALIASES])
+        raise ValueError(f"--mix-preset gpt3: {'no source it knows' if not mix else 'no weight for'} "
+                         f"{unknown or present} under {root} (it knows {known}); give weights with --mix instead")
+    return mix
+
+
 def discover_sources(data: str | Path, mix: dict[str, float] | None = None) -> list[Source]:
     """The sources to train on: one source of every shard under `data` without a mix, else one per
     named subfolder of `data`, with normalised weights."""

@@ -86,7 +86,7 @@ from model.metrics import (  # noqa: E402
     plot_loss_curve,
     tensorboard_available,
 )
-from model.mixing import Source, discover_sources, parse_mix, unused_sources  # noqa: E402
+from model.mixing import MIX_PRESETS, Source, discover_sources, parse_mix, preset_mix, unused_sources  # noqa: E402
 from model.optim import OptimConfig, build_optimizer, lr_at  # noqa: E402
 from model.tokenizer import TOKENIZER_FILE, load_or_train_tokenizer, load_tokenizer  # noqa: E402
 
@@ -110,6 +110,7 @@ class TrainConfig:
     data: str = "data/shards"
     out: str = "data/checkpoints"
     mix: str | None = None  # "webtext=0.6,commoncrawl=0.4": weights of subfolders of `data`
+    mix_preset: str | None = None  # "gpt3": GPT-3 Table 2.2's weights for the subfolders present
     val_fraction: float | None = None
     resume: str | None = None  # None: fresh; "latest": must resume; "auto": if possible; or a folder
     keep_last: int = 3
@@ -185,6 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="GPT-3 style mixture of subfolders of --data, e.g. webtext=0.6,commoncrawl=0.4: "
                          "each training block comes from a source drawn with these weights "
                          "(default: every shard under --data, in natural proportions)")
+    io.add_argument("--mix-preset", choices=MIX_PRESETS, default=None,
+                    help="a paper's mixture for the subfolders of --data: gpt3 = Table 2.2 (commoncrawl 0.60, "
+                         "webtext 0.22, books1/books2 0.08 each or books 0.16, wikipedia 0.03; the present ones "
+                         "keep their ratios); instead of --mix")
     io.add_argument("--out", default=d.out,
                     help="folder for tokenizer.json, ckpt-NNNNNN/ checkpoints, latest, metrics.jsonl, loss.png")
     io.add_argument("--val-fraction", type=fraction, default=argparse.SUPPRESS,
@@ -545,6 +550,11 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
     seed, val_fraction, mix_spec = setting("seed"), setting("val_fraction"), setting("mix")
 
     try:
+        if cfg.mix_preset:
+            if cfg.mix:
+                raise ValueError("give --mix or --mix-preset, not both")
+            # Stored as the equivalent --mix, so a resume draws exactly the same mixture.
+            mix_spec = ",".join(f"{k}={v:g}" for k, v in preset_mix(cfg.mix_preset, cfg.data).items())
         sources = discover_sources(cfg.data, parse_mix(mix_spec) if mix_spec else None)
     except (ValueError, FileNotFoundError) as e:
         raise SystemExit(f"--data/--mix: {e}") from None
@@ -791,6 +801,8 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
                         "grad_norm": None if grad_norm is None else round(grad_norm, 4),
                         "epoch": loader.epoch, "time_s": round(train_time, 3),
                     }
+                    record.update({f"{key}/{name}": value for name, d in source_report(loader, env).items()
+                                   for key, value in d.items()})
                     if is_eval:
                         val_loss = evaluate(eval_model, val_blocks, env, ctx)
                         if val_loss is not None:
@@ -837,6 +849,7 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
         "last_loss": last_loss,
         "val_loss": val_loss,
         "task_scores": task_scores,
+        "sources": source_report(loader, env),
         "tokens_seen": tokens_seen,
         "tokens_per_s": (tokens_seen - start_tokens) / train_time if train_time else None,
         "train_time_s": train_time,
@@ -855,6 +868,17 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
     return summary
 
 
+def source_report(loader: TokenLoader, env: DistEnv) -> dict[str, dict[str, float]]:
+    """Per source, over all ranks: training tokens drawn from it and epochs elapsed (GPT-3's Table 2.2
+    column: with a mixture, a small curated source is seen several times while the crawl is not seen
+    once). A collective in DDP: every rank calls it at the same step."""
+    local = loader.source_progress()
+    names = list(local)
+    sums = all_reduce_sum(env, [v for n in names for v in (local[n]["tokens"], local[n]["epochs"])])
+    return {n: {"tokens": int(sums[2 * i]), "epochs": round(sums[2 * i + 1] / env.world_size, 4)}
+            for i, n in enumerate(names)}
+
+
 def _fmt(x: float | None, spec: str = ".4f") -> str:
     return "n/a" if x is None else format(x, spec)
 
@@ -871,6 +895,8 @@ def print_summary(s: dict[str, Any], log_interval: int, preset_name: str) -> Non
           if s["task_scores"] else []),
         f"throughput  {_fmt(s['tokens_per_s'], ',.0f')} tokens/s over {s['train_time_s']:.1f}s of training; "
         f"{s['tokens_seen']:,} tokens seen",
+        *(["sources     " + "; ".join(f"{n} {d['tokens']:,} tokens, {d['epochs']:.2f} epochs"
+                                       for n, d in s["sources"].items())] if s.get("sources") else []),
         f"model       {preset_name}, {s['params'] / 1e6:.2f}M parameters",
         f"checkpoint  {s['checkpoint'] or 'none written'}",
         f"tokenizer   {s['tokenizer']} ({'trained in this run' if s['tokenizer_trained'] else 'reused'})",

@@ -12,7 +12,7 @@ import torch
 
 from model.data import LoaderConfig, find_shards, iter_texts
 from model.loader import TokenLoader
-from model.mixing import ALL, discover_sources, mix_choices, parse_mix, unused_sources
+from model.mixing import ALL, GPT3_MIX, discover_sources, mix_choices, parse_mix, preset_mix, unused_sources
 from model.tokenizer import train_tokenizer
 from tests.model.conftest import write_shards
 
@@ -101,3 +101,41 @@ def test_resume_refuses_another_mixture_or_stream_count(mixed_dir: Path, tokeniz
         TokenLoader(sources, tokenizer, LoaderConfig(num_streams=4)).load_state_dict(state)
     with pytest.raises(ValueError, match="version"):
         loader.load_state_dict({"position": {}, "token_offset": 0})  # the pre-streams format
+
+
+def test_gpt3_preset_maps_table_2_2_onto_the_folders_present(tmp_path: Path) -> None:
+    for name in ("commoncrawl", "webtext2", "wikipedia", "books"):
+        write_shards(tmp_path / name, [f"{name} text"] * 4, n_files=1)
+    (tmp_path / "_work").mkdir()  # work folders are not sources
+    mix = preset_mix("gpt3", tmp_path)
+    assert mix == {"books": pytest.approx(0.16), "commoncrawl": 0.60, "webtext2": 0.22, "wikipedia": 0.03}
+    sources = {s.name: s.weight for s in discover_sources(tmp_path, mix)}
+    assert sources["commoncrawl"] / sources["wikipedia"] == pytest.approx(GPT3_MIX["commoncrawl"] / GPT3_MIX["wikipedia"])
+    write_shards(tmp_path / "papers", ["x"] * 4, n_files=1)
+    with pytest.raises(ValueError, match=r"no weight for \['papers'\].*--mix instead"):
+        preset_mix("gpt3", tmp_path)
+    with pytest.raises(ValueError, match="unknown --mix-preset"):
+        preset_mix("gpt5", tmp_path)
+
+
+def test_tokens_and_epochs_elapsed_per_source(tmp_path: Path) -> None:
+    # A small source with a large weight goes round several times while the large one is still in its first epoch.
+    write_shards(tmp_path / "small", letters_docs("abcdefghijklm", 16, 1), n_files=1, row_group_size=4)
+    write_shards(tmp_path / "large", letters_docs("nopqrstuvwxyz", 600, 2), n_files=2)
+    sources = discover_sources(tmp_path, parse_mix("small=0.5,large=0.5"))
+    tok = train_tokenizer(iter_texts(find_shards(tmp_path), split="all"), vocab_size=400)
+    cfg = LoaderConfig(batch_size=8, block_size=20, val_fraction=0.0, seed=3, num_streams=2)
+    loader = TokenLoader(sources, tok, cfg)
+    for _ in islice(loader, 40):
+        pass
+    progress = loader.source_progress()
+    assert sum(p["tokens"] for p in progress.values()) == loader.tokens_emitted == 40 * 8 * 20
+    epoch_tokens = {name: sum(len(tok.encode(t).ids) + 1 for t in iter_texts(find_shards(tmp_path / name),
+                                                                              split="all")) for name in progress}
+    for name, p in progress.items():
+        # Counted in documents, so close to, not exactly, the token ratio.
+        assert p["epochs"] == pytest.approx(p["tokens"] / epoch_tokens[name], rel=0.15, abs=0.02), name
+    assert progress["small"]["epochs"] > 1.5 and progress["large"]["epochs"] < 0.5
+    resumed = TokenLoader(sources, tok, cfg)
+    resumed.load_state_dict(loader.state_dict())
+    assert resumed.source_progress() == progress  # the counters travel with the checkpoint

@@ -77,9 +77,9 @@ def test_end_to_end_train_then_sample(shard_dir: Path, tmp_path: Path, capsys) -
 
 
 def test_resume_reproduces_an_uninterrupted_run(mixed_dir: Path, tmp_path: Path, tokenizer) -> None:
-    """Bitwise: same losses and weights after a pause at step 5, with a two-source mixture, dropout
-    (RNG state) and two loader worker processes (prefetching past the pause)."""
-    common = ["--data", str(mixed_dir), "--mix", "webtext=0.7,commoncrawl=0.3", "--max-steps", "12",
+    """Bitwise: same losses and weights after a pause at step 5, with a two-source mixture (GPT-3's
+    weights), dropout (RNG state) and two loader worker processes (prefetching past the pause)."""
+    common = ["--data", str(mixed_dir), "--mix-preset", "gpt3", "--max-steps", "12",
               "--log-interval", "1", "--eval-interval", "0", "--dropout", "0.1", "--loader-workers", "2", *TINY]
     for name in ("straight", "resumed"):
         save_tokenizer(tokenizer, tmp_path / name / "tokenizer.json")
@@ -91,6 +91,14 @@ def test_resume_reproduces_an_uninterrupted_run(mixed_dir: Path, tmp_path: Path,
                              "--loader-workers", "1", "--log-interval", "1", "--eval-interval", "0", *TINY])
     assert second["steps"] == 12 and second["steps_this_run"] == 7
     assert second["tokens_seen"] == straight_summary["tokens_seen"]
+    # The preset was stored as the --mix it stands for; tokens and epochs per source survive the pause.
+    state = json.loads((tmp_path / "resumed" / "ckpt-000012" / "train_state.json").read_text())
+    assert state["train_config"]["mix"] == "commoncrawl=0.6,webtext=0.22"
+    assert second["sources"] == straight_summary["sources"]
+    assert sum(s["tokens"] for s in second["sources"].values()) == second["tokens_seen"]
+    assert all(s["epochs"] > 0 for s in second["sources"].values())
+    with pytest.raises(SystemExit, match="--mix or --mix-preset, not both"):
+        train_mod.main([*common, "--mix", "webtext=1", "--out", str(tmp_path / "both")])
 
     straight = read_metrics(tmp_path / "straight")
     resumed = read_metrics(tmp_path / "resumed")  # its step 5 also has a val_loss (evaluated at the pause)
@@ -98,6 +106,7 @@ def test_resume_reproduces_an_uninterrupted_run(mixed_dir: Path, tmp_path: Path,
     for a, b in zip(straight, resumed):
         # Same data, same dropout masks, same optimizer state: the same numbers, bit for bit.
         assert a["loss"] == b["loss"] and a["lr"] == b["lr"] and a["tokens"] == b["tokens"], a["step"]
+        assert a["tokens/webtext"] == b["tokens/webtext"] and a["epochs/commoncrawl"] == b["epochs/commoncrawl"]
     x = load_file(str(tmp_path / "straight" / "ckpt-000012" / "model.safetensors"))
     y = load_file(str(tmp_path / "resumed" / "ckpt-000012" / "model.safetensors"))
     assert all(torch.equal(x[k], y[k]) for k in x)
