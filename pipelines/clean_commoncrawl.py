@@ -29,7 +29,7 @@ from corpus.extract.sandbox import close_sandboxes
 from corpus.filters.url import URLFilter, load_domain_list
 from corpus.quality.classifier import QualityConfig, QualityScorer
 from corpus.quality.raw_text_tap import RawTextTap
-from corpus.quality.training import DEFAULT_MIN_AUC, ensure_quality_model
+from corpus.quality.training import DEFAULT_MIN_AUC, QualityTrainConfig, ensure_quality_model
 from corpus.readers.inputs import COMMONCRAWL_BASE_URL, expand_inputs, split_inputs
 from corpus.readers.shards import read_documents
 from corpus.readers.warc import read_warc
@@ -68,7 +68,11 @@ class CleanConfig:
         "fastText quality classifier (default: train one on --quality-positive vs the raw crawl text, "
         "as GPT-3 did)", name="--quality-model", metavar="PATH"))
     quality_positive: list[str] = field(default_factory=lambda: ["data/shards/webtext"], metadata=flag(
-        "shards of high-quality text to train the classifier on", name="--quality-positive", metavar="DIR", nargs="*"))
+        "shards of high-quality text to train the classifier on; several corpora as GPT-3 did (WebText, "
+        "Wikipedia, books: see pipelines.add_corpus)", name="--quality-positive", metavar="DIR", nargs="*"))
+    quality_balance: str = field(default="natural", metadata=flag(
+        "several --quality-positive corpora: sampled in proportion to their sizes (natural) or the same "
+        "number from each (equal)", name="--quality-balance", choices=["natural", "equal"]))
     quality_mode: str = field(default="pareto", metadata=flag(
         "keep by GPT-3's Pareto rule, by a threshold, or only score",
         name="--quality-mode", choices=["pareto", "threshold", "score"]))
@@ -148,7 +152,8 @@ def run(config: CleanConfig) -> dict:
     model = None
     if config.quality_filter:
         model = ensure_quality_model(config.quality_model, config.quality_positive, work / "raw",
-                                     work / "quality", min_auc=config.min_quality_auc,
+                                     work / "quality", QualityTrainConfig(positive_balance=config.quality_balance),
+                                     min_auc=config.min_quality_auc,
                                      allow_weak=config.allow_weak_classifier)
     if model is not None:
         quality = QualityConfig(str(model.path), config.quality_mode, config.pareto_alpha, config.quality_threshold)

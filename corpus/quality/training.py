@@ -87,6 +87,10 @@ class QualityTrainConfig:
     # in memory to be shuffled: ~6 KB per document at 1,000 words).
     max_docs_per_class: int = field(default=50_000, metadata=flag("documents per class at most",
             name="--max-docs-per-class", minimum=1))
+    positive_balance: str = field(default="natural", metadata=flag(
+        "with several positive corpora (GPT-3: WebText, Wikipedia, books): natural = sampled in proportion "
+        "to their sizes; equal = the same number from each, so a small curated corpus counts as much",
+        name="--positive-balance", choices=["natural", "equal"]))
     retries: int = 3
 
 
@@ -175,6 +179,43 @@ def _sample_lines(paths: Sequence[Path], n: int, rng: random.Random, max_words: 
     return lines
 
 
+def equal_quotas(available: Sequence[int], total: int) -> list[int]:
+    """`total` documents shared equally over corpora holding `available` each; what a small corpus cannot
+    give goes to the others (water-filling), so the sum is min(total, sum(available))."""
+    quotas = [0] * len(available)
+    left, open_ = min(total, sum(available)), [i for i, a in enumerate(available) if a > 0]
+    while left > 0 and open_:
+        share = max(1, left // len(open_))
+        for i in list(open_):
+            take = min(share, available[i] - quotas[i], left)
+            quotas[i] += take
+            left -= take
+            if quotas[i] == available[i]:
+                open_.remove(i)
+            if left == 0:
+                break
+    return quotas
+
+
+def _sample_positives(dirs: Sequence[Path | str], n: int, rng: random.Random, config: QualityTrainConfig
+                      ) -> tuple[list[str], dict[str, dict[str, int]]]:
+    """`n` positive texts: from all corpora as one pool ("natural"), or the same number from each
+    ("equal"); and per corpus, the documents available and sampled."""
+    paths = {str(d): shard_paths(d) for d in dirs}
+    rows = {d: _count_rows(ps) if ps else 0 for d, ps in paths.items()}
+    if config.positive_balance == "equal" and len(dirs) > 1:
+        quotas = dict(zip(paths, equal_quotas(list(rows.values()), n)))
+        texts, taken = [], {}
+        for d, ps in paths.items():
+            part = _sample_lines(ps, quotas[d], rng, config.max_words) if quotas[d] else []
+            texts += part
+            taken[d] = len(part)
+    else:
+        texts = _sample_lines([p for ps in paths.values() for p in ps], n, rng, config.max_words)
+        taken = {d: None for d in paths}  # one pool: not attributed per corpus
+    return texts, {d: {"available": rows[d], "sampled": taken[d]} for d in paths}
+
+
 def _data_paths(dirs: Sequence[Path | str]) -> list[Path]:
     paths = [p for d in dirs for p in shard_paths(d)]
     if not paths:
@@ -199,7 +240,7 @@ def train_quality_classifier(positive_dirs: Sequence[Path | str], negative_dirs:
     available = {"positive": _count_rows(pos_paths), "negative": _count_rows(neg_paths)}
     per_class = min(available["positive"], available["negative"], config.max_docs_per_class)
     rng = random.Random(config.seed)
-    pos = _sample_lines(pos_paths, per_class, rng, config.max_words)
+    pos, positive_corpora = _sample_positives(positive_dirs, per_class, rng, config)
     neg = _sample_lines(neg_paths, per_class, rng, config.max_words)
     per_class = min(len(pos), len(neg))  # empty texts were skipped
     rng.shuffle(pos)  # read in file order: shuffle before taking the held-out share
@@ -233,6 +274,7 @@ def train_quality_classifier(positive_dirs: Sequence[Path | str], negative_dirs:
         "labels": {"positive": HQ, "negative": LQ},
         "data": {"positive": [str(d) for d in positive_dirs], "negative": [str(d) for d in negative_dirs],
                  "files": {"positive": len(pos_paths), "negative": len(neg_paths)},
+                 "positive_corpora": positive_corpora, "positive_balance": config.positive_balance,
                  "available": available, "per_class": per_class,
                  "train": len(train), "heldout": int(held_labels.size)},
         "parameters": {**asdict(config), "fasttext": params},
@@ -404,6 +446,8 @@ def ensure_quality_model(model: str | None, positive_dirs: Sequence[str], negati
     stamp = work_dir / "quality.inputs.json"
     inputs = {"positive": _listing(positives), "negative": _listing([negative_dir]),
               "preprocessing": PREPROCESSING_VERSION}
+    if config is not None and config.positive_balance != "natural":  # older stamps stay valid
+        inputs["positive_balance"] = config.positive_balance
     if path.exists() and stamp.exists() and json.loads(stamp.read_text()) == inputs:
         log.info("reusing the quality classifier trained earlier: %s", path)
         found = QualityModel(path, "reused", _card_metrics(path), min_auc, allow_weak)

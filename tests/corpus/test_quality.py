@@ -300,3 +300,29 @@ def test_an_unmeasured_classifier_stops_the_run_but_a_given_one_without_card_is_
     bare.write_bytes(b"model")
     model = ensure_quality_model(str(bare), [], tmp_path / "raw", tmp_path / "q2")
     assert model.roc_auc is None and not model.weak and model.manifest_entry()["card"] is None
+
+
+def test_equal_quotas_fill_from_the_larger_corpora():
+    assert quality.equal_quotas([100, 5, 100], 60) == [28, 5, 27]
+    assert quality.equal_quotas([3, 3], 10) == [3, 3]
+    assert quality.equal_quotas([0, 50], 20) == [0, 20]
+    assert sum(quality.equal_quotas([9, 17, 3, 40], 50)) == 50
+
+
+def test_several_positive_corpora_sampled_equally_or_naturally(tmp_path):
+    """GPT-3's classifier took WebText, Wikipedia and books as positives; equal balance keeps the small
+    corpus from being drowned by the large one."""
+    write_shards(tmp_path / "webtext", prose, 300, 1)
+    write_shards(tmp_path / "wikipedia", prose, 40, 4)
+    write_shards(tmp_path / "cc_raw", spam, 200, 2)
+    cards = {}
+    for balance in ("equal", "natural"):
+        config = QualityTrainConfig(threads=1, dim=16, bucket=20_000, epochs=3, seed=3, positive_balance=balance)
+        result = train_quality_classifier([tmp_path / "webtext", tmp_path / "wikipedia"], [tmp_path / "cc_raw"],
+                                          tmp_path / balance / "quality.bin", config)
+        cards[balance] = json.loads(result.card_path.read_text())["data"]
+    equal = cards["equal"]["positive_corpora"]
+    assert equal[str(tmp_path / "wikipedia")] == {"available": 40, "sampled": 40}   # all of the small one
+    assert equal[str(tmp_path / "webtext")] == {"available": 300, "sampled": 160}   # the rest of the 200
+    assert cards["equal"]["positive_balance"] == "equal" and cards["equal"]["per_class"] == 200
+    assert cards["natural"]["positive_corpora"][str(tmp_path / "webtext")]["sampled"] is None  # one pool
