@@ -15,6 +15,11 @@ Files written (see README.md in this folder for what each contains and why):
                                  13-word window with the two WARCs: ``lastword.jsonl`` (LAMBADA),
                                  ``continuation_{train,test}.jsonl`` (HellaSwag),
                                  ``topic_{train,dev,test}.jsonl`` (text classification).
+* ``wiki_sample-pages-articles-multistream.xml.bz2`` + ``...-index.txt.bz2``
+                                 a MediaWiki XML dump in Wikimedia's multistream layout, with
+                                 ``wiki_sample_labels.json`` (what every page is meant to be).
+* ``books/pg_sample_*.txt``      three Project-Gutenberg-style plain-text books, with
+                                 ``pg_sample_labels.json``.
 
 Everything is generated from fixed seeds: no clock, no ``uuid4``, no set iteration order, gzip
 headers with mtime 0 (warcio's zlib wrapper writes 0) and zstd without threads, so two runs
@@ -35,8 +40,10 @@ Module map (all in this folder; ``data/`` is not a package):
 * ``sample_reddit.py``       the submissions and ``write_submissions_dump``
 * ``sample_commoncrawl.py``  the CC shard: ``write_commoncrawl_shard``, ``write_truncated_shard``
 * ``sample_tasks.py``        the evaluation tasks: ``write_tasks``
-* ``generate.py``            this file: ``generate(out_dir)``, ``generate_tasks(out_dir)``, the labels
-                             file and the CLI
+* ``sample_wikipedia.py``    the Wikipedia dump, its index and labels: ``write_wikipedia_sample``
+* ``sample_books.py``        the Gutenberg-style books and their labels: ``write_books``
+* ``generate.py``            this file: ``generate(out_dir)``, ``generate_tasks(out_dir)``,
+                             ``generate_corpora(out_dir)``, the labels file and the CLI
 """
 
 from __future__ import annotations
@@ -54,6 +61,7 @@ _HERE = pathlib.Path(__file__).resolve().parent
 if str(_HERE) not in sys.path:
     sys.path.insert(0, str(_HERE))
 
+from sample_books import write_books  # noqa: E402
 from sample_common import (  # noqa: E402
     CC_TRUNCATED_WARC,
     CC_WARC,
@@ -70,8 +78,9 @@ from sample_prose import ProseGenerator  # noqa: E402
 from sample_reddit import URL_VARIANTS, Submission, build_dump_lines, write_submissions_dump  # noqa: E402
 from sample_tasks import TASKS_DIR, write_tasks  # noqa: E402
 from sample_webtext import WebtextPlan, build_webtext_plan, write_webtext_pages  # noqa: E402
+from sample_wikipedia import write_wikipedia_sample  # noqa: E402
 
-__all__ = ["generate", "generate_tasks", "main", "canonicalize_url", "rng_for", "build_webtext_plan",
+__all__ = ["generate", "generate_tasks", "generate_corpora", "main", "canonicalize_url", "rng_for", "build_webtext_plan",
            "build_dump_lines", "build_commoncrawl_plan", "write_submissions_dump", "write_webtext_pages",
            "write_commoncrawl_shard", "write_truncated_shard", "CCPlan", "WebtextPlan", "REDDIT_DUMP", "WEBTEXT_WARC", "CC_WARC",
            "CC_TRUNCATED_WARC", "LABELS", "SEED"]
@@ -170,12 +179,22 @@ def generate_tasks(out_dir: pathlib.Path) -> dict[str, pathlib.Path]:
     return {f"{TASKS_DIR}/{name}": path for name, path in write_tasks(out_dir / TASKS_DIR, warcs).items()}
 
 
+def generate_corpora(out_dir: pathlib.Path) -> dict[str, pathlib.Path]:
+    """Write the curated-corpus inputs into ``out_dir``: the Wikipedia multistream dump, its index
+    and labels, and the Gutenberg-style books in ``books/`` with their labels; returns {name: path}.
+    Independent of the web samples (own seeds, reads nothing), so kept apart from ``generate``."""
+    out_dir = pathlib.Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    gen = ProseGenerator()
+    return {**write_wikipedia_sample(out_dir, gen), **write_books(out_dir, gen)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=pathlib.Path, default=_HERE, help="output folder (default: %(default)s)")
     args = parser.parse_args(argv)
-    for name, path in {**generate(args.out), **generate_tasks(args.out)}.items():
+    for name, path in {**generate(args.out), **generate_tasks(args.out), **generate_corpora(args.out)}.items():
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         print(f"{path.stat().st_size:>10,}  {digest[:16]}  {path}")
     return 0
