@@ -23,11 +23,18 @@ TASKS := data/samples/tasks
 
 demo: install
 	$(PY) -m pipelines.build_webtext
-	# The evaluation tasks are also what the crawl is decontaminated against (one task registry).
-	$(PY) -m pipelines.clean_commoncrawl --decontaminate $(TASKS)/lastword.jsonl $(TASKS)/continuation_test.jsonl $(TASKS)/topic_test.jsonl
-	# Context 256 (the tiny preset has 128) so that one-shot prompts of the sample tasks fit.
-	$(PY) -m model.train --data data/shards --out data/checkpoints --overwrite --block-size 256 --batch-size 8 \
-		--eval-tasks lastword continuation topic
+	# GPT-3's curated corpora: a Wikipedia dump (multistream, read in parallel) and Project Gutenberg books.
+	$(PY) -m pipelines.add_corpus --name wikipedia --input data/samples/wiki_sample-pages-articles-multistream.xml.bz2 \
+		--pages-per-task 100
+	$(PY) -m pipelines.add_corpus --name books --input data/samples/books --unit chapter
+	# The classifier's positives are all three reference corpora, as in GPT-3; the evaluation tasks are also
+	# what the crawl is decontaminated against (one task registry).
+	$(PY) -m pipelines.clean_commoncrawl --quality-positive data/shards/webtext data/shards/wikipedia data/shards/books \
+		--quality-balance equal --decontaminate $(TASKS)/lastword.jsonl $(TASKS)/continuation_test.jsonl $(TASKS)/topic_test.jsonl
+	# GPT-3's mixture (Table 2.2) over the four corpora; context 256 (the tiny preset has 128) so that
+	# one-shot prompts of the sample tasks fit.
+	$(PY) -m model.train --data data/shards --mix-preset gpt3 --out data/checkpoints --overwrite --block-size 256 \
+		--batch-size 8 --eval-tasks lastword continuation topic
 	$(PY) -m model.sample --checkpoint data/checkpoints --num-samples 3 --max-new-tokens 60
 	# GPT-1: fine-tune the same model on the topic task (GPT-1's lr suits 117M params; the tiny model needs more).
 	$(PY) -m model.finetune --checkpoint data/checkpoints --lr 3e-3 --test $(TASKS)/topic_test.jsonl --out data/finetuned/topic
@@ -35,7 +42,7 @@ demo: install
 	$(PY) -m model.evaluate --checkpoint data/checkpoints --data data/shards --tasks lastword continuation topic \
 		--shots 0 1 --out data/eval
 	@echo
-	@echo "shards:     data/shards/webtext  data/shards/commoncrawl  (manifest.json, report.html in each)"
+	@echo "shards:     data/shards/{webtext,commoncrawl,wikipedia,books}  (manifest.json, report.html, README.md in each)"
 	@echo "checkpoint: data/checkpoints   fine-tuned: data/finetuned/topic   transformers: data/hf"
 	@echo "evaluation: data/eval/results.md (above), data/eval/results.json"
 

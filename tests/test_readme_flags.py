@@ -21,7 +21,8 @@ OTHER_TOOLS = {"--force-reinstall", "--no-deps", "--standalone", "--nproc", "--h
                "--nnodes", "--node", "--rdzv-backend", "--rdzv-endpoint"}        # torchrun (--node_rank)
 BENCHES = ["bench_fetch.py", "bench_fuzzy_dedup.py", "bench_links.py", "bench_minhash.py", "bench_throughput.py",
            "bench_train.py", "extraction_f1.py", "bench_scale_dedup.py", "make_synthetic_corpus.py",
-           "bench_link_harvest.py", "bench_link_join.py", "bench_ray.py", "bench_eval_scoring.py"]
+           "bench_link_harvest.py", "bench_link_join.py", "bench_ray.py", "bench_eval_scoring.py",
+           "bench_wikitext.py"]
 
 
 def help_of(main, argv) -> str:
@@ -35,9 +36,10 @@ def known_flags() -> set[str]:
     from corpus.fetch.__main__ import main as fetch_main
     from corpus.quality.training import main as quality_main
     from model import evaluate, export, finetune, sample, train
-    from pipelines import build_webtext, clean_commoncrawl
+    from pipelines import add_corpus, build_webtext, clean_commoncrawl
 
     texts = [help_of(build_webtext.parse_args, ["--help"]), help_of(clean_commoncrawl.parse_args, ["--help"]),
+             help_of(add_corpus.parse_args, ["--help"]),
              help_of(fetch_main, ["--help"]), help_of(quality_main, ["train", "--help"]),
              help_of(train.build_parser().parse_args, ["--help"]), help_of(sample.build_parser().parse_args, ["--help"]),
              *(help_of(m.build_parser().parse_args, ["--help"]) for m in (evaluate, export, finetune))]

@@ -31,6 +31,12 @@ RECIPES = {
         "anonymised, a fastText quality classifier trained on reference text (WebText) against raw "
         "crawl text with GPT-3's Pareto keep rule, exact and MinHash LSH near-duplicate removal within "
         "the crawl and against the reference corpora, optional 13-gram decontamination."),
+    "add_corpus": (
+        "A curated corpus added beside the web data, as GPT-3 added Wikipedia and books (Brown et al. 2020, "
+        "section 2.2): read from its own format (Wikipedia XML dumps: namespace 0, no redirects or "
+        "disambiguation pages, wikitext to plain text; Project Gutenberg books without the licence; text, "
+        "JSONL or Parquet), length filter, language ID and PII anonymisation where the format needs them, "
+        "exact and MinHash LSH near-duplicate removal, optional 13-gram decontamination."),
 }
 SHARD_GLOB = "data/part-*.parquet"  # relative to the output folder (see corpus.writers.publish)
 
