@@ -14,7 +14,6 @@ import bz2
 import collections
 import hashlib
 import html
-import importlib.util
 import json
 import os
 import pathlib
@@ -24,6 +23,8 @@ import sys
 
 import pytest
 from lxml import etree
+
+from tests.helpers.samples import load_generator
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
@@ -38,16 +39,7 @@ KINDS = ("article", "stub", "redirect", "disambiguation", "other_namespace")
 DAB_TEMPLATE = re.compile(r"\{\{\s*(?:disambiguation|disambig|dab|hndis|geodis)\s*[|}]", re.I)
 
 
-def _load_generator():
-    # data/ is not a package: load the script from its path, as the README's command runs it.
-    spec = importlib.util.spec_from_file_location("webtext_samples_generate_corpora", SAMPLES / "generate.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _load_generator()
+gen = load_generator()
 
 
 @pytest.fixture(scope="module")

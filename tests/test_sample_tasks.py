@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import collections
 import html
-import importlib.util
 import json
 import os
 import pathlib
@@ -25,6 +24,7 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from corpus.benchmarks.formats import guess_format, parse_examples
 from corpus.text import words
+from tests.helpers.samples import load_generator
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
@@ -32,16 +32,7 @@ TASKS = SAMPLES / "tasks"
 WARCS = ("webtext_pages.warc.gz", "cc_sample.warc.gz", "cc_sample_truncated.warc.gz")
 
 
-def _load(name: str, file: str):
-    # data/ is not a package: load the generator from its path (it puts its folder on sys.path).
-    spec = importlib.util.spec_from_file_location(name, SAMPLES / file)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _load("webtext_samples_generate_for_tasks", "generate.py")
+gen = load_generator()
 import sample_tasks as T  # noqa: E402  (importable once generate.py has put its folder on sys.path)
 from sample_prose import ProseGenerator  # noqa: E402
 

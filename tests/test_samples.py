@@ -13,7 +13,6 @@ import datetime as dt
 import gzip
 import hashlib
 import html
-import importlib.util
 import json
 import pathlib
 import re
@@ -25,22 +24,15 @@ import zstandard
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from tests.helpers.samples import load_generator
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
 FILES = ("RS_sample.zst", "webtext_pages.warc.gz", "cc_sample.warc.gz", "cc_sample_truncated.warc.gz",
          "labels.json.gz")
 
 
-def _load_generator():
-    # data/ is not a package: load the script from its path, as the README's command runs it.
-    spec = importlib.util.spec_from_file_location("webtext_samples_generate", SAMPLES / "generate.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _load_generator()
+gen = load_generator()
 
 
 @pytest.fixture(scope="module")

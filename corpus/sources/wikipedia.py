@@ -181,40 +181,36 @@ def _decompressed(src: RewindableStream, name: str, report, begin: int, end: int
         head = src.peek(10)
         if not head:
             return
+        problem = None
         if not _is_stream_start(head):
-            nxt = _next_stream(src, pos + 1, end)
-            report(f"no bz2 stream at byte {pos}; "
-                   + (f"resuming at byte {nxt}" if nxt is not None else "nothing readable after it"))
-            yield _BREAK
-            if nxt is None:
-                return
-            pos = nxt
+            problem = f"no bz2 stream at byte {pos}"
+        else:
+            inflater = bz2.BZ2Decompressor()
+            try:
+                while not inflater.eof:
+                    data = b""
+                    if inflater.needs_input:
+                        data = src.read(_READ if end is None else min(_READ, end - src.tell()))
+                        if not data:
+                            report(f"bz2 stream at byte {pos} cut short at byte {src.tell()}")
+                            yield _BREAK
+                            return
+                    out = inflater.decompress(data, _INFLATE_STEP)
+                    if out:
+                        yield out
+            except (OSError, EOFError) as err:
+                problem = f"corrupt bz2 stream at byte {pos} ({err})"
+        if problem is None:
+            pos = src.tell() - len(inflater.unused_data)
             src.seek(pos)
             continue
-        inflater = bz2.BZ2Decompressor()
-        try:
-            while not inflater.eof:
-                data = b""
-                if inflater.needs_input:
-                    data = src.read(_READ if end is None else min(_READ, end - src.tell()))
-                    if not data:
-                        report(f"bz2 stream at byte {pos} cut short at byte {src.tell()}")
-                        yield _BREAK
-                        return
-                out = inflater.decompress(data, _INFLATE_STEP)
-                if out:
-                    yield out
-        except (OSError, EOFError) as err:
-            nxt = _next_stream(src, pos + 1, end)
-            report(f"corrupt bz2 stream at byte {pos} ({err}); "
-                   + (f"resuming at byte {nxt}" if nxt is not None else "nothing readable after it"))
-            yield _BREAK
-            if nxt is None:
-                return
-            pos = nxt
-            src.seek(pos)
-            continue
-        pos = src.tell() - len(inflater.unused_data)
+        # A damaged stream costs only itself: the next one starts a new block of whole pages.
+        nxt = _next_stream(src, pos + 1, end)
+        report(f"{problem}; " + (f"resuming at byte {nxt}" if nxt is not None else "nothing readable after it"))
+        yield _BREAK
+        if nxt is None:
+            return
+        pos = nxt
         src.seek(pos)
 
 
