@@ -72,7 +72,7 @@ class AddCorpusConfig:
     format: str = field(default="auto", metadata=flag(
         "input format; auto: from the file names (.xml[.bz2] wikipedia, .jsonl, .parquet, .txt: gutenberg "
         "when it carries Project Gutenberg's markers, else text)", name="--format", choices=("auto", *FORMATS)))
-    output: str | None = field(default=None, metadata=flag("output folder (default: data/shards/NAME)",
+    output: str | None = field(default=None, metadata=flag("output folder; none: data/shards/NAME",
                                                            name="--output", metavar="DIR"))
     work_dir: str | None = field(default=None, metadata=flag(
         "work folder (default: <output's parent>/_work/<output's name>)", name="--work-dir", metavar="DIR"))
