@@ -93,7 +93,7 @@ def save_checkpoint(
     model: GPT,
     train_state: dict[str, Any],
     optimizer: torch.optim.Optimizer | None = None,
-    rng_states: dict[str, torch.Tensor] | None = None,
+    rng_states: dict[str, Any] | None = None,
 ) -> Path:
     """Write config, weights, optional optimizer state, then the training state (last, as the commit)
     into `ckpt_dir` itself (see `save_step_checkpoint` for the step-folder layout).
@@ -192,7 +192,7 @@ def save_step_checkpoint(
     model: GPT,
     train_state: dict[str, Any],
     optimizer: torch.optim.Optimizer | None = None,
-    rng_states: dict[str, torch.Tensor] | None = None,
+    rng_states: dict[str, Any] | None = None,
     extra_files: list[Path] = (),
     keep_last: int = 0,
     remove: list[Path] = (),

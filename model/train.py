@@ -88,6 +88,7 @@ from model.metrics import (  # noqa: E402
 )
 from model.mixing import MIX_PRESETS, Source, discover_sources, parse_mix, preset_mix, unused_sources  # noqa: E402
 from model.optim import OptimConfig, build_optimizer, lr_at  # noqa: E402
+from model.precision import DTYPES, choose_precision  # noqa: E402
 from model.tokenizer import TOKENIZER_FILE, load_or_train_tokenizer, load_tokenizer  # noqa: E402
 
 # Fresh-run defaults of the settings that a resumed run takes from its checkpoint unless given again:
@@ -154,6 +155,7 @@ class TrainConfig:
     # Runtime.
     device: str = "auto"
     dtype: str = "auto"
+    tf32: bool = True  # TF32 matmuls for fp32 on Ampere+ GPUs
     threads: int | None = None
     compile: bool = False
     tensorboard: bool | None = None  # None: on when the tensorboard package is installed
@@ -276,8 +278,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also save a checkpoint when this many minutes passed since the last one, so a crash "
                         "loses little; it does not change the training result (0: off)")
     r.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:1, mps ...")
-    r.add_argument("--dtype", default=d.dtype, choices=["auto", "float32", "bfloat16"],
-                   help="auto: bfloat16 autocast on CUDA, float32 elsewhere")
+    r.add_argument("--dtype", default=d.dtype, choices=DTYPES,
+                   help="auto: bfloat16 autocast on CUDA where supported, float16 with loss scaling on older GPUs "
+                        "(V100, T4), float32 elsewhere")
+    r.add_argument("--tf32", action=argparse.BooleanOptionalAction, default=d.tf32,
+                   help="TF32 tensor-core matmuls for float32 on Ampere and newer GPUs")
     r.add_argument("--threads", type=at_least[1], default=argparse.SUPPRESS,
                    help="torch CPU threads (default: the CPUs this process may use / processes per node)")
     r.add_argument("--compile", action="store_true",
@@ -305,17 +310,9 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def use_bf16(device: torch.device, dtype: str) -> bool:
-    if dtype == "auto":
-        return device.type == "cuda" and torch.cuda.is_bf16_supported()
-    return dtype == "bfloat16"
-
-
 def autocast_context(device: torch.device, dtype: str) -> contextlib.AbstractContextManager:
-    """bfloat16 autocast on CUDA (no loss scaling needed, unlike float16); plain float32 otherwise."""
-    if use_bf16(device, dtype):
-        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
-    return contextlib.nullcontext()
+    """The forward pass's autocast for `--dtype` on `device` (see `model.precision`)."""
+    return choose_precision(device, dtype).autocast()
 
 
 class StopRequest:
@@ -480,7 +477,9 @@ def dry_run(cfg: TrainConfig) -> dict[str, Any]:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     device = torch.device("cuda" if cfg.device == "auto" and torch.cuda.is_available() else
                           ("cpu" if cfg.device == "auto" else cfg.device))
-    dtype = "bfloat16" if use_bf16(device, cfg.dtype) else "float32"
+    # No device is touched here (a dry run for GPUs may run on a laptop); fp16 needs the bytes bf16 does.
+    dtype = "bfloat16" if cfg.dtype in ("bfloat16", "float16") or (cfg.dtype == "auto" and device.type == "cuda") \
+        else "float32"
     batch = cfg.batch_size or RUN_DEFAULTS["batch_size"]
     micro_tokens = batch * model_cfg.block_size * world
     accum = cfg.grad_accum_steps or (max(1, round(cfg.batch_tokens / micro_tokens)) if cfg.batch_tokens else 1)
@@ -528,7 +527,9 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
     threads = cfg.threads or max(1, len(os.sched_getaffinity(0)) // env.local_world_size)
     torch.set_num_threads(threads)
     device = env.device
-    ctx = autocast_context(device, cfg.dtype)
+    precision = choose_precision(device, cfg.dtype, cfg.tf32)
+    ctx = precision.autocast()
+    scaler = precision.grad_scaler()  # float16 only; a pass-through otherwise
     log = tqdm.write if env.is_main else (lambda *_a, **_k: None)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -655,6 +656,8 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
         if opt_state is None or int(opt_state["step"]) != step:
             raise SystemExit(f"--resume: {OPTIMIZER_FILE} is missing or not from step {step}")
         optimizer.load_state_dict(opt_state["optimizer"])
+        if scaler.is_enabled() and "grad_scaler" in opt_state:  # float16: continue with the same loss scale
+            scaler.load_state_dict(opt_state["grad_scaler"])
         rng_all = opt_state.get("torch_rng_all")
         same_world = rng_all is not None and rng_all.size(0) == env.world_size
         torch.set_rng_state(rng_all[env.rank] if same_world else opt_state["torch_rng"])
@@ -688,7 +691,7 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
         f"{streams} stream(s), {loader.num_workers} loader worker(s) per process\n"
         f"batch {batch_size} x {model_cfg.block_size} x {accum} accum x {env.world_size} process(es) = "
         f"{step_tokens_global:,} tokens/step; device {device}, {threads} thread(s), "
-        f"{'bf16 autocast' if use_bf16(device, cfg.dtype) else 'fp32'}{', compiled' if cfg.compile else ''}; "
+        f"{precision.describe()}{', compiled' if cfg.compile else ''}; "
         f"lr {peak_lr:g}, warmup {warmup}, {max_steps} steps"
     )
 
@@ -700,6 +703,8 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
                "torch_rng_all": torch.stack(all_gather_tensor(env, torch.get_rng_state()))}
         if device.type == "cuda":
             rng["cuda_rng_all"] = torch.stack(all_gather_tensor(env, torch.cuda.get_rng_state(device)))
+        if scaler.is_enabled():
+            rng["grad_scaler"] = scaler.state_dict()
         if env.is_main:
             save_step_checkpoint(out, raw_model, {
                 "step": step, "tokens_seen": tokens_seen, "loader": loader_state,
@@ -749,7 +754,7 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
                         with ctx:
                             _, loss = model(x, y)
                         # Average over micro-batches so the gradient matches one large batch.
-                        (loss / accum).backward()
+                        scaler.scale(loss / accum).backward()
                     loss_sum += loss.detach()
                 # One collective per step: the mean loss over ranks, whether any rank was signalled, and
                 # whether rank 0 says a time-triggered save is due (all ranks must leave the loop, and
@@ -759,11 +764,15 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
                     env, [loss_sum.item(), float(stop.requested), time_vote])
                 loss_value = loss_total / (accum * env.world_size)
                 stop_now = stop_votes > 0
+                scaler.unscale_(optimizer)  # clip (and report) the true gradient, not the scaled one
                 grad_norm = (
                     torch.nn.utils.clip_grad_norm_(raw_model.parameters(), ocfg.grad_clip).item()
                     if ocfg.grad_clip > 0 else None  # clipping off: the norm is not computed
                 )
-                if not math.isfinite(loss_value) or (grad_norm is not None and not math.isfinite(grad_norm)):
+                # With float16 loss scaling an overflowing gradient is expected now and then: the scaler
+                # skips that step and lowers the scale. Anything else non-finite stops the run.
+                overflow = not scaler.is_enabled() and grad_norm is not None and not math.isfinite(grad_norm)
+                if not math.isfinite(loss_value) or overflow:
                     # Do not take the step: the weights stay as they were, the last checkpoint stays good.
                     status = "non-finite loss"
                     msg = (f"stopping: loss {loss_value} / grad norm {grad_norm} at step {step + 1} is not "
@@ -773,7 +782,8 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
                     if metrics is not None:  # JSON has no NaN/inf: record the reason, not the value.
                         metrics.write({"step": step + 1, "stopped": status, "lr": lr, "message": msg})
                     break
-                optimizer.step()
+                scaler.step(optimizer)
+                scaler.update()
                 optimizer.zero_grad(set_to_none=True)
                 if device.type == "cuda":
                     torch.cuda.synchronize()  # so the step time below is real, not just queued kernels
