@@ -22,17 +22,14 @@ accident.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import math
 import os
 import random
-import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
-from itertools import islice
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -49,10 +46,8 @@ from torch.nn.parallel import DistributedDataParallel as DDP  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from corpus.benchmarks import TaskSpecError, load_task  # noqa: E402
-from corpus.cli_flags import number  # noqa: E402
 from model.checkpoint import (  # noqa: E402
     OPTIMIZER_FILE,
-    STATE_FILE,
     list_checkpoints,
     load_model,
     load_optimizer_state,
@@ -60,8 +55,8 @@ from model.checkpoint import (  # noqa: E402
     resolve_checkpoint,
     save_step_checkpoint,
 )
-from model.cli import DefaultsHelpFormatter, Parser, is_terminal, run_cli  # noqa: E402
-from model.config import PRESET_TRAINING, PRESETS, GPTConfig, preset  # noqa: E402
+from model.cli import is_terminal, run_cli  # noqa: E402
+from model.config import PRESET_TRAINING, PRESETS, GPTConfig  # noqa: E402
 from model.data import LoaderConfig, iter_texts  # noqa: E402
 from model.distributed import (  # noqa: E402
     DistEnv,
@@ -72,7 +67,6 @@ from model.distributed import (  # noqa: E402
     init_distributed,
     shutdown,
 )
-from model.estimate import estimate_memory, flops_per_token, format_bytes  # noqa: E402
 from model.gpt import GPT  # noqa: E402
 from model.incontext import TaskProbe  # noqa: E402
 from model.loader import TokenLoader, merge_states  # noqa: E402
@@ -86,222 +80,19 @@ from model.metrics import (  # noqa: E402
     plot_loss_curve,
     tensorboard_available,
 )
-from model.mixing import MIX_PRESETS, Source, discover_sources, parse_mix, preset_mix, unused_sources  # noqa: E402
+from model.mixing import Source, discover_sources, parse_mix, preset_mix, unused_sources  # noqa: E402
 from model.optim import OptimConfig, build_optimizer, lr_at  # noqa: E402
-from model.precision import DTYPES, choose_precision  # noqa: E402
-from model.tokenizer import TOKENIZER_FILE, load_or_train_tokenizer, load_tokenizer  # noqa: E402
+from model.precision import choose_precision  # noqa: E402
 
-# Fresh-run defaults of the settings that a resumed run takes from its checkpoint unless given again:
-# they decide the model, the schedule or the data order, so `--resume` alone continues the same run.
-RUN_DEFAULTS: dict[str, Any] = dict(
-    preset="tiny", batch_size=16, max_steps=300, seed=1337, val_fraction=0.02, mix=None, data_streams=None,
-    grad_accum_steps=None, lr=None, warmup_steps=None,
-)
+# The run's pieces, one concern per module; imported here so `model.train.X` keeps working for callers.
+from model.run_control import SaveTimer, StopRequest, find_resume_checkpoint, refuse_to_replace  # noqa: E402,F401
+from model.tokenizer import TOKENIZER_FILE, load_or_train_tokenizer, load_tokenizer  # noqa: E402
+from model.train_config import RUN_DEFAULTS, TrainConfig, build_parser, model_config, parse_args  # noqa: E402,F401
+from model.train_report import dry_run, print_summary, progress_line, source_report  # noqa: E402,F401
+from model.validation import evaluate, validation_blocks  # noqa: E402,F401
+
 # The clock of `--save-every-minutes` (a module attribute, so a test can drive it).
 monotonic_clock: Callable[[], float] = time.monotonic
-
-
-@dataclass
-class TrainConfig:
-    """Everything a run needs; the command-line flags map 1:1 onto these fields.
-
-    None means "the default": for the fields in RUN_DEFAULTS, the checkpoint's value on resume.
-    """
-
-    data: str = "data/shards"
-    out: str = "data/checkpoints"
-    mix: str | None = None  # "webtext=0.6,commoncrawl=0.4": weights of subfolders of `data`
-    mix_preset: str | None = None  # "gpt3": GPT-3 Table 2.2's weights for the subfolders present
-    val_fraction: float | None = None
-    resume: str | None = None  # None: fresh; "latest": must resume; "auto": if possible; or a folder
-    keep_last: int = 3
-    overwrite: bool = False  # a fresh run may replace the checkpoints already in `out`
-    # Model (None keeps the preset's value).
-    preset: str | None = None
-    n_layer: int | None = None
-    n_head: int | None = None
-    n_embd: int | None = None
-    block_size: int | None = None
-    dropout: float = 0.0
-    sparse_attention: bool = False
-    local_window: int | None = None
-    # Tokenizer (trained only when --out has none).
-    vocab_size: int | None = None  # None: the preset's (4096 for tiny, GPT-2's 50257 otherwise)
-    tokenizer_max_chars: int = 50_000_000
-    # Optimisation.
-    batch_size: int | None = None
-    grad_accum_steps: int | None = None
-    batch_tokens: int | None = None
-    max_steps: int | None = None
-    run_steps: int | None = None  # stop (and save) after this many steps of this run; resume later
-    lr: float | None = None  # None: the preset's rate (GPT-3 Table 2.1 for the paper sizes)
-    min_lr_ratio: float = 0.1
-    warmup_steps: int | None = None  # None: 10% of max_steps, at most 2000
-    weight_decay: float = 0.1
-    grad_clip: float = 1.0
-    seed: int | None = None
-    # Data loading.
-    data_streams: int | None = None  # None: world size x max(1, loader workers)
-    loader_workers: int = 1
-    # Evaluation, logging, saving.
-    eval_interval: int = 100
-    eval_iters: int = 10
-    eval_tasks: list[str] = field(default_factory=list)  # task files/names scored zero-shot at each evaluation
-    eval_task_dir: str = "data/samples/tasks"
-    eval_task_limit: int = 100
-    log_interval: int = 10
-    save_interval: int = 0  # 0: only at the end
-    save_every_minutes: float = 30.0  # also save when this much time passed since the last save; 0: off
-    # Runtime.
-    device: str = "auto"
-    dtype: str = "auto"
-    tf32: bool = True  # TF32 matmuls for fp32 on Ampere+ GPUs
-    threads: int | None = None
-    compile: bool = False
-    tensorboard: bool | None = None  # None: on when the tensorboard package is installed
-    plot: bool = True
-    progress: bool = True
-    dry_run: bool = False
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The command-line interface; defaults come from `TrainConfig` and RUN_DEFAULTS.
-
-    Flags whose fresh-run default is None in `TrainConfig` (those a resumed run takes from its
-    checkpoint, and those whose default depends on other settings) are left out of the namespace when
-    not given (`SUPPRESS`), and their help says the default in words. Every number is range-checked
-    here: a bad one is a one-line error with exit code 2, never a value written into a checkpoint.
-    """
-    d, r0 = TrainConfig(), RUN_DEFAULTS
-    p = Parser(
-        prog="python -m model.train",
-        description="Pretrain a GPT on Parquet text shards (streamed, tokenized on the fly).",
-        formatter_class=DefaultsHelpFormatter,
-    )
-    at_least = {k: number(int, minimum=k) for k in (0, 1)}
-    non_negative = number(float, minimum=0)
-    fraction = number(float, minimum=0, below=1)
-    io = p.add_argument_group("data and output")
-    io.add_argument("--data", default=d.data,
-                    help="folder searched recursively for *.parquet (with a `text` column), or one file")
-    io.add_argument("--mix", default=argparse.SUPPRESS,
-                    help="GPT-3 style mixture of subfolders of --data, e.g. webtext=0.6,commoncrawl=0.4: "
-                         "each training block comes from a source drawn with these weights "
-                         "(default: every shard under --data, in natural proportions)")
-    io.add_argument("--mix-preset", choices=MIX_PRESETS, default=None,
-                    help="a paper's mixture for the subfolders of --data: gpt3 = Table 2.2 (commoncrawl 0.60, "
-                         "webtext 0.22, books1/books2 0.08 each or books 0.16, wikipedia 0.03; the present ones "
-                         "keep their ratios); instead of --mix")
-    io.add_argument("--out", default=d.out,
-                    help="folder for tokenizer.json, ckpt-NNNNNN/ checkpoints, latest, metrics.jsonl, loss.png")
-    io.add_argument("--val-fraction", type=fraction, default=argparse.SUPPRESS,
-                    help="share of documents held out for validation, chosen by a hash of `id`, in [0, 1) "
-                         f"(default: {r0['val_fraction']})")
-    io.add_argument("--resume", nargs="?", const="latest", default=argparse.SUPPRESS, metavar="auto|DIR",
-                    help="continue training: bare --resume needs a checkpoint in --out (the latest); "
-                         "--resume auto uses the latest if there is one, else starts fresh; "
-                         "--resume DIR continues that ckpt-NNNNNN folder. The checkpoint's preset, batch, "
-                         "schedule, seed, mixture and streams are used unless given again "
-                         "(default: start fresh)")
-    io.add_argument("--overwrite", action="store_true", default=d.overwrite,
-                    help="let a fresh run (no --resume) replace the checkpoints already in --out; without it "
-                         "such a run stops before doing anything")
-    io.add_argument("--keep-last", type=at_least[0], default=d.keep_last,
-                    help="checkpoint folders to keep (0: all)")
-    m = p.add_argument_group("model")
-    m.add_argument("--preset", default=argparse.SUPPRESS, choices=list(PRESETS),
-                   help=f"model size (default: {r0['preset']})")
-    for name, what in (("n-layer", "layer count"), ("n-head", "head count"), ("n-embd", "width"),
-                       ("block-size", "context length in tokens")):
-        m.add_argument(f"--{name}", type=at_least[1], default=argparse.SUPPRESS,
-                       help=f"override the preset's {what} (default: the preset's; on --resume, the checkpoint's)")
-    m.add_argument("--dropout", type=fraction, default=d.dropout,
-                   help="dropout probability, in [0, 1) (GPT-3 pretrained with 0)")
-    m.add_argument("--sparse-attention", action="store_true",
-                   help="GPT-3's alternating dense and locally banded attention layers")
-    m.add_argument("--local-window", type=at_least[1], default=argparse.SUPPRESS,
-                   help=f"band width in tokens of the sparse layers (default: {GPTConfig.local_window})")
-    m.add_argument("--vocab-size", type=number(int, minimum=258), default=argparse.SUPPRESS,
-                   help="BPE vocabulary size when a tokenizer is trained, at least 258 (256 bytes, "
-                        "<|endoftext|> and one merge) (default: 4096 for tiny, GPT-2's 50257 for the other "
-                        "presets)")
-    m.add_argument("--tokenizer-max-chars", type=at_least[1], default=d.tokenizer_max_chars,
-                   help="characters of train text used to train the tokenizer")
-    o = p.add_argument_group("optimisation")
-    o.add_argument("--batch-size", type=at_least[1], default=argparse.SUPPRESS,
-                   help=f"sequences per micro-batch per process (default: {r0['batch_size']})")
-    o.add_argument("--batch-tokens", type=at_least[1], default=argparse.SUPPRESS,
-                   help="tokens per optimizer step; gradient accumulation steps = this / "
-                        "(batch size x block size x processes) (default: one micro-batch per process, "
-                        "no accumulation)")
-    o.add_argument("--grad-accum-steps", type=at_least[1], default=argparse.SUPPRESS,
-                   help="micro-batches per optimizer step, instead of --batch-tokens (default: 1)")
-    o.add_argument("--max-steps", type=at_least[1], default=argparse.SUPPRESS,
-                   help=f"optimizer steps; the cosine ends here (default: {r0['max_steps']})")
-    o.add_argument("--run-steps", type=at_least[1], default=argparse.SUPPRESS,
-                   help="stop and save after this many steps of this run, keeping the --max-steps schedule "
-                        "(continue with --resume) (default: run to --max-steps)")
-    o.add_argument("--lr", type=number(float, above=0), default=argparse.SUPPRESS,
-                   help="peak learning rate (default: the preset's)")
-    o.add_argument("--min-lr-ratio", type=number(float, minimum=0, maximum=1), default=d.min_lr_ratio,
-                   help="final lr as a fraction of the peak")
-    o.add_argument("--warmup-steps", type=at_least[0], default=argparse.SUPPRESS,
-                   help="linear warmup steps (default: 10%% of --max-steps, at most 2000)")
-    o.add_argument("--weight-decay", type=non_negative, default=d.weight_decay,
-                   help="AdamW weight decay of the weight matrices")
-    o.add_argument("--grad-clip", type=non_negative, default=d.grad_clip, help="clip the global grad norm (0: off)")
-    o.add_argument("--seed", type=number(int, minimum=0, maximum=2**32 - 1), default=argparse.SUPPRESS,
-                   help=f"seed of the weights, shuffles and mixture draws (default: {r0['seed']})")
-    ld = p.add_argument_group("data loading")
-    ld.add_argument("--loader-workers", type=at_least[0], default=d.loader_workers,
-                    help="background processes per rank that read and tokenize (0: in the training process); "
-                         "does not change the data order")
-    ld.add_argument("--data-streams", type=at_least[1], default=argparse.SUPPRESS,
-                    help="disjoint document streams the train split is divided into, shared out over ranks "
-                         "and workers; fixes the data order (default: processes x max(1, --loader-workers))")
-    r = p.add_argument_group("evaluation, logging, saving, runtime")
-    r.add_argument("--eval-interval", type=at_least[0], default=d.eval_interval,
-                   help="steps between validation runs (0: only at the end)")
-    r.add_argument("--eval-iters", type=at_least[0], default=d.eval_iters,
-                   help="validation batches per evaluation (0: no validation)")
-    r.add_argument("--eval-tasks", nargs="*", default=d.eval_tasks, metavar="TASK",
-                   help="tasks scored zero-shot at each evaluation, logged with the loss (as model.evaluate "
-                        "--tasks: [name=]path[:format] or a name in --eval-task-dir), e.g. lastword continuation")
-    r.add_argument("--eval-task-dir", default=d.eval_task_dir, help="where bare --eval-tasks names are looked up")
-    r.add_argument("--eval-task-limit", type=at_least[1], default=d.eval_task_limit,
-                   help="items of each task scored per evaluation (the same first N every time)")
-    r.add_argument("--log-interval", type=at_least[1], default=d.log_interval,
-                   help="steps per metrics.jsonl record (and per progress line when stderr is not a terminal)")
-    r.add_argument("--save-interval", type=at_least[0], default=d.save_interval,
-                   help="steps between checkpoints (0: none by step count)")
-    r.add_argument("--save-every-minutes", type=non_negative, default=d.save_every_minutes,
-                   help="also save a checkpoint when this many minutes passed since the last one, so a crash "
-                        "loses little; it does not change the training result (0: off)")
-    r.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:1, mps ...")
-    r.add_argument("--dtype", default=d.dtype, choices=DTYPES,
-                   help="auto: bfloat16 autocast on CUDA where supported, float16 with loss scaling on older GPUs "
-                        "(V100, T4), float32 elsewhere")
-    r.add_argument("--tf32", action=argparse.BooleanOptionalAction, default=d.tf32,
-                   help="TF32 tensor-core matmuls for float32 on Ampere and newer GPUs")
-    r.add_argument("--threads", type=at_least[1], default=argparse.SUPPRESS,
-                   help="torch CPU threads (default: the CPUs this process may use / processes per node)")
-    r.add_argument("--compile", action="store_true",
-                   help="torch.compile the model (no gain for the tiny model on CPU)")
-    r.add_argument("--tensorboard", action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
-                   help="write TensorBoard scalars to --out/tensorboard (default: on if the tensorboard "
-                        "package is installed)")
-    r.add_argument("--plot", action=argparse.BooleanOptionalAction, default=d.plot,
-                   help=f"write the loss curve to --out/{PLOT_FILE} at the end")
-    r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=d.progress,
-                   help="show progress: a bar with loss, tokens/s and ETA on a terminal; when stderr is not a "
-                        "terminal (a log file), one plain line per --log-interval steps instead")
-    r.add_argument("--dry-run", action="store_true",
-                   help="print the parameter count and a memory estimate (meta device: nothing allocated) and exit")
-    return p
-
-
-def parse_args(argv: list[str] | None = None) -> TrainConfig:
-    return TrainConfig(**vars(build_parser().parse_args(argv)))
 
 
 def seed_everything(seed: int) -> None:
@@ -315,201 +106,9 @@ def autocast_context(device: torch.device, dtype: str) -> contextlib.AbstractCon
     return choose_precision(device, dtype).autocast()
 
 
-class StopRequest:
-    """Turns the first SIGINT/SIGTERM into a flag checked between steps, so the run can save cleanly."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous: dict[int, Any] = {}
-
-    def __enter__(self) -> StopRequest:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                self._previous[sig] = signal.signal(sig, self._handle)
-            except ValueError:  # not the main thread (e.g. called from a test runner thread)
-                pass
-        return self
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.requested:  # second signal: give up at once
-            raise KeyboardInterrupt
-        self.requested = True
-        tqdm.write("stop requested: finishing this step and saving a checkpoint (again to abort)")
-
-    def __exit__(self, *exc: Any) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-
-
-@torch.no_grad()
-def evaluate(model: torch.nn.Module, blocks: list[torch.Tensor], env: DistEnv, ctx: Any) -> float | None:
-    """Mean loss over the fixed validation blocks (None when there are none); ranks share the blocks."""
-    if not blocks:
-        return None
-    model.eval()
-    total, n = 0.0, 0
-    for block in blocks[env.rank :: env.world_size]:
-        block = block.to(env.device)
-        with ctx:
-            _, loss = model(block[:, :-1], block[:, 1:])
-        total += loss.item() * block.size(0)
-        n += block.size(0)
-    model.train()
-    total, n = all_reduce_sum(env, [total, n])
-    return total / n
-
-
-def validation_blocks(sources: list[Source], tok: Any, batch_size: int, block_size: int, seed: int,
-                      val_fraction: float, eval_iters: int) -> list[torch.Tensor]:
-    """The first `eval_iters` batches of the val split of all sources, read once in file order and kept
-    in memory, so every evaluation scores the same tokens and the numbers are comparable across steps
-    and runs."""
-    paths = sorted({p for s in sources for p in s.paths})
-    loader = TokenLoader(paths, tok, LoaderConfig(
-        batch_size=batch_size, block_size=block_size, split="val", val_fraction=val_fraction,
-        seed=seed, shuffle=False, max_epochs=1,
-    ))
-    try:
-        # x and y are views of one (B, T+1) block; keep the block.
-        return [torch.cat([x, y[:, -1:]], dim=1) for x, y in islice(loader, eval_iters)]
-    except ValueError as e:  # the split is empty (tiny data or --val-fraction 0)
-        tqdm.write(f"no validation: {e}")
-        return []
-
-
 def _train_texts(sources: list[Source], val_fraction: float, max_chars: int) -> Iterator[str]:
     paths = sorted({p for s in sources for p in s.paths})
     return iter_texts(paths, split="train", val_fraction=val_fraction, max_chars=max_chars)
-
-
-def find_resume_checkpoint(resume: str | None, out: Path) -> Path | None:
-    """The checkpoint folder to continue, per --resume (None: start fresh)."""
-    if resume is None:
-        return None
-    if resume in ("latest", "auto"):
-        ckpt = resolve_checkpoint(out)
-        if ckpt is None and resume == "latest":
-            raise SystemExit(f"--resume: no checkpoint ({STATE_FILE}) in {out}; use --resume auto to start "
-                             "fresh when there is none")
-        if ckpt is not None and load_train_state(ckpt) is None:
-            raise SystemExit(f"--resume: {ckpt} has weights but no {STATE_FILE}; it cannot be continued")
-        return ckpt
-    ckpt = resolve_checkpoint(resume)
-    if ckpt is None or load_train_state(ckpt) is None:
-        raise SystemExit(f"--resume {resume}: not a checkpoint folder (no {STATE_FILE})")
-    return ckpt
-
-
-def refuse_to_replace(out: Path, resumed: Path | None, overwrite: bool) -> None:
-    """Stop a run whose `out` holds checkpoints of another run: its first save would delete them
-    (maybe days of work). That is a fresh run, or one resumed from a checkpoint outside `out`;
-    `--overwrite` says it is intended, `--resume` continues them instead. (Resuming an older checkpoint
-    of `out` itself is a deliberate branch: the newer ones are replaced, as the log says.)"""
-    found = list_checkpoints(out)
-    if not found or overwrite:
-        return
-    if resumed is not None and resumed.resolve().parent == out.resolve():
-        return
-    names = ", ".join(p.name for _, p in found[-3:]) + (", ..." if len(found) > 3 else "")
-    run = "a fresh run" if resumed is None else f"a run resumed from {resumed}"
-    raise SystemExit(
-        f"{out} already holds {len(found)} checkpoint(s) of another run ({names}) and {run} would replace "
-        "them at its first save: continue them with --resume (or --resume auto), train into another --out, "
-        "or pass --overwrite to replace them"
-    )
-
-
-def model_config(cfg: TrainConfig, preset_name: str, vocab_size: int) -> GPTConfig:
-    """The preset's shape with the flags' overrides; an impossible shape is a one-line error."""
-    try:
-        return preset(
-            preset_name, vocab_size=vocab_size, n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd,
-            block_size=cfg.block_size, dropout=cfg.dropout, local_window=cfg.local_window,
-            attention_pattern="alternating" if cfg.sparse_attention else None,
-        )
-    except ValueError as e:
-        raise SystemExit(f"model shape: {e}") from None
-
-
-class SaveTimer:
-    """When `--save-every-minutes` have passed since the run started or last saved (0: never).
-
-    Only the decision of *when* to save depends on the clock; a save changes no training state (the
-    data position and RNG are read, not advanced), so a run with time-triggered saves computes exactly
-    what one without them does, and a run resumed from one of them continues it exactly.
-    """
-
-    def __init__(self, minutes: float, clock: Callable[[], float]) -> None:
-        self.interval = minutes * 60.0
-        self.clock = clock
-        self.last = clock() if self.interval > 0 else 0.0
-
-    def due(self) -> bool:
-        return self.interval > 0 and self.clock() - self.last >= self.interval
-
-    def restart(self) -> None:
-        if self.interval > 0:
-            self.last = self.clock()
-
-
-def progress_line(step: int, max_steps: int, loss: float, tokens_per_s: float, elapsed_s: float,
-                  steps_done: int) -> str:
-    """One plain progress line for a log file (where a redrawn bar would write a copy per update)."""
-    eta = (max_steps - step) * elapsed_s / steps_done if steps_done else 0.0
-    return (f"step {step}/{max_steps} ({100 * step / max_steps:.0f}%): loss {loss:.4f}, "
-            f"{tokens_per_s:,.0f} tokens/s, elapsed {_duration(elapsed_s)}, eta {_duration(eta)}")
-
-
-def _duration(seconds: float) -> str:
-    m, s = divmod(int(round(seconds)), 60)
-    h, m = divmod(m, 60)
-    return f"{h}:{m:02d}:{s:02d}"
-
-
-def dry_run(cfg: TrainConfig) -> dict[str, Any]:
-    """Parameter count (of a model built on the meta device) and a memory estimate; allocates nothing."""
-    name = cfg.preset or RUN_DEFAULTS["preset"]
-    vocab = cfg.vocab_size or PRESETS[name]["vocab_size"]
-    model_cfg = model_config(cfg, name, vocab)
-    with torch.device("meta"):  # shapes only: a 175B model "fits" in no memory at all
-        model = GPT(model_cfg)
-    n = model.num_params()
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    device = torch.device("cuda" if cfg.device == "auto" and torch.cuda.is_available() else
-                          ("cpu" if cfg.device == "auto" else cfg.device))
-    # No device is touched here (a dry run for GPUs may run on a laptop); fp16 needs the bytes bf16 does.
-    dtype = "bfloat16" if cfg.dtype in ("bfloat16", "float16") or (cfg.dtype == "auto" and device.type == "cuda") \
-        else "float32"
-    batch = cfg.batch_size or RUN_DEFAULTS["batch_size"]
-    micro_tokens = batch * model_cfg.block_size * world
-    accum = cfg.grad_accum_steps or (max(1, round(cfg.batch_tokens / micro_tokens)) if cfg.batch_tokens else 1)
-    est = estimate_memory(model_cfg, batch, dtype, params=n)
-    paper_batch = int(PRESET_TRAINING[name]["batch_tokens"])
-    lines = [
-        f"preset {name}: {model_cfg.n_layer} layers x {model_cfg.n_embd} wide, {model_cfg.n_head} heads "
-        f"(d_head {model_cfg.head_dim}), context {model_cfg.block_size}, vocab {model_cfg.vocab_size}, "
-        f"attention {model_cfg.attention_pattern}"
-        + (f" (band {model_cfg.local_window})" if model_cfg.attention_pattern != "dense" else ""),
-        f"parameters  {n:,} ({n / 1e9:.3f}B; {model.num_params(include_position_embeddings=False):,} "
-        "without the position table)",
-        f"per-process training memory, micro-batch {batch} x {model_cfg.block_size} tokens, {dtype}:",
-        f"  weights (fp32)         {format_bytes(est.weights):>14}",
-        f"  gradients (fp32)       {format_bytes(est.grads):>14}",
-        f"  AdamW moments (fp32)   {format_bytes(est.optimizer):>14}",
-    ]
-    if est.autocast_weight_copies:
-        lines.append(f"  bf16 weight copies     {format_bytes(est.autocast_weight_copies):>14}")
-    lines += [
-        f"  activations            {format_bytes(est.activations):>14}",
-        f"  total                  {format_bytes(est.total):>14}  (DDP keeps all of it on every GPU; "
-        "sharding (FSDP/ZeRO) or activation checkpointing would cut it)",
-        f"compute     {flops_per_token(model_cfg, n) / 1e9:,.2f} GFLOPs per token (6N + 12 L h s); "
-        f"step of {batch} x {model_cfg.block_size} x {accum} accum x {world} processes = "
-        f"{micro_tokens * accum:,} tokens (GPT-3's batch for this size: {paper_batch:,})",
-    ]
-    print("\n".join(lines), flush=True)
-    return {"status": "dry run", "params": n, "memory": asdict(est), "memory_total": est.total, "dtype": dtype,
-            "flops_per_token": flops_per_token(model_cfg, n), "config": model_cfg.to_dict()}
 
 
 def train(cfg: TrainConfig) -> dict[str, Any]:
@@ -876,45 +475,6 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
     if env.is_main:
         print_summary(summary, cfg.log_interval, preset_name)
     return summary
-
-
-def source_report(loader: TokenLoader, env: DistEnv) -> dict[str, dict[str, float]]:
-    """Per source, over all ranks: training tokens drawn from it and epochs elapsed (GPT-3's Table 2.2
-    column: with a mixture, a small curated source is seen several times while the crawl is not seen
-    once). A collective in DDP: every rank calls it at the same step."""
-    local = loader.source_progress()
-    names = list(local)
-    sums = all_reduce_sum(env, [v for n in names for v in (local[n]["tokens"], local[n]["epochs"])])
-    return {n: {"tokens": int(sums[2 * i]), "epochs": round(sums[2 * i + 1] / env.world_size, 4)}
-            for i, n in enumerate(names)}
-
-
-def _fmt(x: float | None, spec: str = ".4f") -> str:
-    return "n/a" if x is None else format(x, spec)
-
-
-def print_summary(s: dict[str, Any], log_interval: int, preset_name: str) -> None:
-    lines = [
-        "",
-        "== training summary ==",
-        f"status      {s['status']} after {s['steps']} steps ({s['steps_this_run']} in this run)",
-        f"train loss  {_fmt(s['first_loss'])} (first step) -> {_fmt(s['last_loss'])} "
-        f"(mean since the previous log record, <= {log_interval} steps)",
-        f"val loss    {_fmt(s['val_loss'])}",
-        *(["tasks       " + ", ".join(f"{k} {v:.3f}" for k, v in s["task_scores"].items()) + " (zero-shot)"]
-          if s["task_scores"] else []),
-        f"throughput  {_fmt(s['tokens_per_s'], ',.0f')} tokens/s over {s['train_time_s']:.1f}s of training; "
-        f"{s['tokens_seen']:,} tokens seen",
-        *(["sources     " + "; ".join(f"{n} {d['tokens']:,} tokens, {d['epochs']:.2f} epochs"
-                                       for n, d in s["sources"].items())] if s.get("sources") else []),
-        f"model       {preset_name}, {s['params'] / 1e6:.2f}M parameters",
-        f"checkpoint  {s['checkpoint'] or 'none written'}",
-        f"tokenizer   {s['tokenizer']} ({'trained in this run' if s['tokenizer_trained'] else 'reused'})",
-        f"metrics     {s['metrics']}" + (f", plot {s['plot']}" if s["plot"] else ""),
-    ]
-    if s["checkpoint"]:
-        lines.append(f"sample:     python -m model.sample --checkpoint {s['out']}")
-    print("\n".join(lines), flush=True)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
