@@ -206,7 +206,7 @@ class TokenLoader:
     def _fingerprint(self) -> dict[str, Any]:
         c = self.config
         return {
-            "num_streams": c.num_streams, "world_size": self.world_size, "batch_size": c.batch_size,
+            "num_streams": c.num_streams, "batch_size": c.batch_size,
             "block_size": c.block_size, "seed": c.seed, "split": c.split, "val_fraction": c.val_fraction,
             "sources": {s.name: {"weight": round(s.weight, 12), "shards": s.digest()} for s in self.sources},
         }
@@ -216,7 +216,7 @@ class TokenLoader:
 
         In DDP, merge the ranks' dicts with `merge_states` before saving.
         """
-        return {"version": STATE_VERSION, "cursor": self._cursor,
+        return {"version": STATE_VERSION, "cursor": self._cursor, "world_size": self.world_size,
                 "streams": {str(g): self._states[g] for g in self.local_streams}, **self._fingerprint()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -234,7 +234,14 @@ class TokenLoader:
         if missing:
             raise ValueError(f"loader state lacks streams {missing}")
         self._states = {g: state["streams"][str(g)] for g in self.local_streams}
-        self._cursor = int(state["cursor"])
+        # Any world size continues the same data: each stream's state is its own, and the streams of rank r
+        # are r, r + R, ... read round-robin, so R ranks x A micro-batches per step read exactly the blocks
+        # that R' ranks x A' read when R x A = R' x A' (tested). Only the per-rank batch count is rescaled.
+        consumed = int(state["cursor"]) * int(state.get("world_size", self.world_size))
+        if consumed % self.world_size:
+            raise ValueError(f"{consumed} batches were read by {state.get('world_size')} ranks in all; "
+                             f"{self.world_size} ranks cannot continue them evenly")
+        self._cursor = consumed // self.world_size
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         dataset = _StreamBatches(self.sources, self.tokenizer, self.config, self.local_streams,
@@ -265,7 +272,8 @@ class TokenLoader:
 
 
 def merge_states(states: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """One loader state from the `state_dict()`s of all ranks (they advance in lockstep)."""
+    """One loader state from the `state_dict()`s of all ranks (they advance in lockstep); a run with any
+    number of ranks can continue it (`TokenLoader.load_state_dict`)."""
     cursors = {s["cursor"] for s in states}
     if len(cursors) != 1:
         raise ValueError(f"ranks are at different batches {sorted(cursors)}; cannot save a consistent state")

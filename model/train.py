@@ -228,6 +228,17 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
                 f"(batch x block x processes); using {accum} accumulation steps = {accum * micro_tokens:,} tokens")
     else:
         accum = setting("grad_accum_steps") or 1
+        saved_world = int(state.get("world_size", env.world_size)) if state is not None else env.world_size
+        if state is not None and not cfg.grad_accum_steps and saved_world != env.world_size:
+            # Resuming on another number of processes: keep the global batch (and so the data and the
+            # schedule) by trading processes for accumulation steps.
+            total = accum * saved_world
+            if total % env.world_size:
+                raise SystemExit(f"the checkpoint's batch is {accum} accumulation steps x {saved_world} processes; "
+                                 f"{env.world_size} processes cannot split it evenly (give --grad-accum-steps)")
+            accum = total // env.world_size
+            log(f"resuming a {saved_world}-process run on {env.world_size}: {accum} accumulation step(s) keep "
+                "the same global batch")
     ocfg = OptimConfig(
         lr=peak_lr, min_lr_ratio=cfg.min_lr_ratio, warmup_steps=warmup, decay_steps=max_steps,
         weight_decay=cfg.weight_decay, grad_clip=cfg.grad_clip,

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from model.data import LoaderConfig, find_shards, iter_texts
-from model.loader import TokenLoader
+from model.loader import TokenLoader, merge_states
 from model.mixing import ALL, GPT3_MIX, discover_sources, mix_choices, parse_mix, preset_mix, unused_sources
 from model.tokenizer import train_tokenizer
 from tests.model.conftest import write_shards
@@ -139,3 +139,27 @@ def test_tokens_and_epochs_elapsed_per_source(tmp_path: Path) -> None:
     resumed = TokenLoader(sources, tok, cfg)
     resumed.load_state_dict(loader.state_dict())
     assert resumed.source_progress() == progress  # the counters travel with the checkpoint
+
+
+def test_any_number_of_ranks_continues_the_same_blocks(mixed_dir: Path, tokenizer) -> None:
+    """The loader state of R ranks continues on R' ranks: the blocks are the ones one rank reading all
+    streams in turn would see (what lets a run resume on another world size)."""
+    sources = discover_sources(mixed_dir, parse_mix("webtext=0.6,commoncrawl=0.4"))
+    cfg = LoaderConfig(batch_size=3, block_size=24, seed=9, tokenize_batch=4, num_streams=4)
+    ref = [x for x, _ in islice(TokenLoader(sources, tokenizer, cfg), 24)]
+    two = [TokenLoader(sources, tokenizer, cfg, rank=r, world_size=2) for r in range(2)]
+    read = [[x for x, _ in islice(loader, 4)] for loader in two]
+    assert all(torch.equal(read[r][i], ref[2 * i + r]) for i in range(4) for r in range(2))
+    one = TokenLoader(sources, tokenizer, cfg)
+    one.load_state_dict(merge_states([loader.state_dict() for loader in two]))
+    assert all(torch.equal(a, b) for a, b in zip((x for x, _ in islice(one, 8)), ref[8:16]))
+    four = [TokenLoader(sources, tokenizer, cfg, rank=r, world_size=4) for r in range(4)]
+    for loader in four:
+        loader.load_state_dict(one.state_dict())
+    read = [[x for x, _ in islice(loader, 2)] for loader in four]
+    assert all(torch.equal(read[r][i], ref[16 + 4 * i + r]) for i in range(2) for r in range(4))
+    odd = TokenLoader(sources, tokenizer, cfg, rank=0, world_size=4)
+    state = one.state_dict()
+    state["cursor"] = 5  # 5 batches read by one rank: four ranks cannot share them out
+    with pytest.raises(ValueError, match="cannot continue them evenly"):
+        odd.load_state_dict(state)

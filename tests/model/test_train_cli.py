@@ -182,6 +182,19 @@ def test_two_process_ddp_matches_one_process(shard_dir: Path, tmp_path: Path, to
     # The DDP checkpoint holds both ranks' data positions, and resumes.
     state = json.loads((tmp_path / "ddp" / "ckpt-000006" / "train_state.json").read_text())
     assert sorted(state["loader"]["streams"]) == ["0", "1"] and state["world_size"] == 2
+    # A 2-process run paused at step 3 resumes in one process (2 accumulation steps keep the global batch)
+    # and continues the same curve: the data position does not depend on the world size.
+    save_tokenizer(tokenizer, tmp_path / "moved" / "tokenizer.json")
+    done = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "model.train",
+         *common, "--out", str(tmp_path / "moved"), "--run-steps", "3"],
+        capture_output=True, text=True, timeout=240, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    moved = train_mod.main(["--data", str(shard_dir), "--out", str(tmp_path / "moved"), "--resume", *TINY,
+                            "--log-interval", "1", "--eval-interval", "3"])
+    assert moved["steps"] == 6 and moved["grad_accum_steps"] == 2 and moved["world_size"] == 1
+    for a, b in zip(read_metrics(tmp_path / "moved"), one):
+        assert a["step"] == b["step"] and a["loss"] == pytest.approx(b["loss"], abs=1e-5), a["step"]
 
 
 def test_non_finite_loss_stops_cleanly(shard_dir: Path, tmp_path: Path, tokenizer, monkeypatch) -> None:
