@@ -20,11 +20,21 @@ Memory (per data-parallel rank; DDP replicates everything):
                `tests/model/test_estimate.py` checks these counts against the tensors autograd
                actually saves. Transient peaks (the logits and their gradient, ~2 more sbV values
                while the loss is computed) come on top.
-A mask-based banded layer (attention_pattern="alternating") may fall back to a kernel that stores
-the b x heads x s x s probabilities; that is not included.
+A banded layer (attention_pattern="alternating") through flex_attention (model/attention.py: CUDA,
+or CPU inference) saves what the flash kernels save; through the masked SDPA fallback it may use a
+kernel that stores the b x heads x s x s probabilities; that is not included.
 
 FLOPs per token, forward + backward (Kaplan et al. 2020; the PaLM paper's MFU, nanoGPT's
-`estimate_mfu`): 6 N for the weight matmuls plus 12 L h s for attention's QK^T and AV products.
+`estimate_mfu`): 6 N for the weight matmuls plus attention's QK^T and AV products, 12 h per
+(query, key) pair (2 h each for QK^T and AV forward, twice that backward):
+  dense layer   12 h s: PaLM's convention counts every query against all s keys, although the
+                causal mask makes half of them zero;
+  banded layer  12 h k, k = the average over the s queries of min(i + 1, W), the keys query i really
+                sees (W(W+1)/2 + (s - W) W, over s): the block-sparse kernel skips the rest, so MFU
+                counts the band's work only. (The kernel's partial 128 x 128 blocks at the band's
+                edges are computed and masked, like the causal half of a dense layer: not counted.)
+An all-dense model gets PaLM's 6 N + 12 L h s. A band at least as wide as the sequence counts
+(s + 1) / 2 keys, half a dense layer: the two rules are the conventions above, not one rule.
 """
 
 from __future__ import annotations
@@ -75,10 +85,28 @@ def estimate_memory(
     )
 
 
+def keys_per_query(seq_len: int, window: int | None) -> float:
+    """Keys each query is counted against, averaged over a sequence of seq_len: seq_len for a dense
+    layer (PaLM's convention), the band's mean of min(i + 1, window) for a banded one."""
+    s = seq_len
+    if window is None:
+        return float(s)
+    w = min(window, s)
+    return (w * (w + 1) / 2 + (s - w) * w) / s
+
+
+def attention_flops_per_token(cfg: GPTConfig, seq_len: int | None = None) -> float:
+    """Forward + backward FLOPs per token of all layers' QK^T and AV products: 12 h x keys per query,
+    summed over layers (dense: 12 L h s; see the module docstring for banded layers)."""
+    s = seq_len or cfg.block_size
+    return 12 * cfg.n_embd * sum(keys_per_query(s, cfg.layer_window(layer)) for layer in range(cfg.n_layer))
+
+
 def flops_per_token(cfg: GPTConfig, params: int | None = None, seq_len: int | None = None) -> float:
-    """Training FLOPs per token (forward + backward): 6 N + 12 L h s."""
+    """Training FLOPs per token (forward + backward): 6 N plus the attention products, 12 L h s for
+    an all-dense model, the band's real work for the banded layers of attention_pattern="alternating"."""
     n = params if params is not None else cfg.num_params()
-    return 6 * n + 12 * cfg.n_layer * cfg.n_embd * (seq_len or cfg.block_size)
+    return 6 * n + attention_flops_per_token(cfg, seq_len)
 
 
 def format_bytes(n: float) -> str:

@@ -10,9 +10,11 @@ import torch
 from model.config import GPTConfig, preset
 from model.estimate import (
     activation_bytes,
+    attention_flops_per_token,
     estimate_memory,
     flops_per_token,
     format_bytes,
+    keys_per_query,
 )
 from model.gpt import GPT
 
@@ -59,3 +61,21 @@ def test_memory_and_flops_of_gpt2() -> None:
     assert 3.5 * 2**30 < est.activations < 4.5 * 2**30
     assert flops_per_token(cfg) == 6 * n + 12 * 12 * 768 * 1024
     assert format_bytes(3 * 2**30) == "3.00 GiB" and format_bytes(512) == "512 B"
+
+
+def test_flops_count_the_band_of_sparse_layers_only() -> None:
+    # Keys per query, counted by brute force: dense counts all s (PaLM), banded min(i + 1, W).
+    s, w = 2048, 256
+    assert keys_per_query(s, None) == s
+    assert keys_per_query(s, w) == pytest.approx(sum(min(i + 1, w) for i in range(s)) / s)
+    assert keys_per_query(8, 100) == pytest.approx(4.5)  # band wider than the sequence: (s + 1) / 2
+    dense = preset("gpt3-small", pad_vocab_to=None)
+    sparse = GPTConfig(**{**dense.to_dict(), "attention_pattern": "alternating", "local_window": w})
+    n = dense.num_params()
+    L, h = dense.n_layer, dense.n_embd
+    assert attention_flops_per_token(dense) == 12 * L * h * s
+    # 6 dense layers at s keys, 6 banded at ~W - W^2 / 2s keys: the attention term drops to ~56%.
+    banded = keys_per_query(s, w)
+    assert 240 < banded < 241
+    assert flops_per_token(sparse) == pytest.approx(6 * n + 12 * h * (6 * s + 6 * banded))
+    assert flops_per_token(sparse, n, seq_len=1024) < flops_per_token(dense, n, seq_len=1024)
