@@ -47,12 +47,14 @@ _CKPT_RE = re.compile(r"^ckpt-(\d+)$")
 TIED = {"lm_head.weight": "transformer.wte.weight"}
 
 
-def save_weights(model: GPT, path: str | Path, metadata: dict[str, str] | None = None) -> None:
-    """Save the model's weights as safetensors, each shared tensor once."""
+def save_weights(model: GPT, path: str | Path, metadata: dict[str, str] | None = None,
+                 weights: dict[str, torch.Tensor] | None = None) -> None:
+    """Save the model's weights (or `weights`, e.g. gathered from FSDP shards) as safetensors, each shared
+    tensor once."""
     path = Path(path)
     state = {
         k: v.detach().to("cpu").contiguous()
-        for k, v in model.state_dict().items()
+        for k, v in (weights if weights is not None else model.state_dict()).items()
         if k not in TIED
     }
     meta = {"format": "pt", "tied": json.dumps(TIED), **(metadata or {})}
@@ -94,6 +96,7 @@ def save_checkpoint(
     train_state: dict[str, Any],
     optimizer: torch.optim.Optimizer | None = None,
     rng_states: dict[str, Any] | None = None,
+    weights: dict[str, torch.Tensor] | None = None,
 ) -> Path:
     """Write config, weights, optional optimizer state, then the training state (last, as the commit)
     into `ckpt_dir` itself (see `save_step_checkpoint` for the step-folder layout).
@@ -105,12 +108,14 @@ def save_checkpoint(
     ckpt_dir.mkdir(parents=True, exist_ok=True)
     step = str(int(train_state["step"]))
     model.config.save(ckpt_dir / CONFIG_FILE)
-    save_weights(model, ckpt_dir / WEIGHTS_FILE, metadata={"step": step})
-    if optimizer is not None:
-        # Only tensors, numbers, strings, lists and dicts: loadable with weights_only=True.
+    save_weights(model, ckpt_dir / WEIGHTS_FILE, metadata={"step": step}, weights=weights)
+    if optimizer is not None or rng_states is not None:
+        # Only tensors, numbers, strings, lists and dicts: loadable with weights_only=True. A sharded
+        # (FSDP) run passes no optimizer: its state is in optimizer_dcp/ (model.fsdp).
         rng = rng_states if rng_states is not None else {"torch_rng": torch.get_rng_state()}
+        opt = {"optimizer": optimizer.state_dict()} if optimizer is not None else {}
         with atomic_path(ckpt_dir / OPTIMIZER_FILE) as tmp:
-            torch.save({"step": int(step), "optimizer": optimizer.state_dict(), **rng}, tmp)
+            torch.save({"step": int(step), **opt, **rng}, tmp)
     atomic_write_text(ckpt_dir / STATE_FILE, json.dumps(train_state, indent=2) + "\n")
     return ckpt_dir
 
@@ -196,10 +201,13 @@ def save_step_checkpoint(
     extra_files: list[Path] = (),
     keep_last: int = 0,
     remove: list[Path] = (),
+    weights: dict[str, torch.Tensor] | None = None,
+    extra_dirs: list[Path] = (),
 ) -> Path:
     """Write `out/ckpt-<step>/` atomically, point `out/latest` at it, then prune.
 
-    `extra_files` are copied in (the tokenizer). Afterwards the folders in `remove` are deleted
+    `extra_files` are copied in (the tokenizer), `extra_dirs` moved in (a sharded optimizer state that all
+    ranks wrote next to it). Afterwards the folders in `remove` are deleted
     (checkpoints of an earlier run that this one replaces), and with `keep_last` > 0 only the newest
     `keep_last` step folders stay.
     """
@@ -211,9 +219,11 @@ def save_step_checkpoint(
     final = out / name
     # Saving a step that already exists (e.g. a fresh run over an old one) swaps the old folder out.
     with atomic_dir(final) as tmp:
-        save_checkpoint(tmp, model, train_state, optimizer, rng_states)
+        save_checkpoint(tmp, model, train_state, optimizer, rng_states, weights)
         for f in extra_files:
             shutil.copy2(f, tmp / Path(f).name)
+        for d in extra_dirs:
+            shutil.move(str(d), str(tmp / Path(d).name.rsplit(".", 1)[-1]))
     atomic_write_text(out / LATEST_FILE, name + "\n")
     for p in remove:
         if p.resolve() != final.resolve():

@@ -17,6 +17,7 @@ import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.utils.checkpoint import checkpoint
 
 from model.attention import CausalSelfAttention
 from model.config import GPTConfig
@@ -72,6 +73,9 @@ class GPT(nn.Module):
             )
         )
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
+        # Recompute each block's activations in backward instead of storing them (`--activation-
+        # checkpointing`): about one block's activations live at a time, for ~1/3 more compute.
+        self.activation_checkpointing = False
         self.tie_weights()
         self.apply(self._init_weights)
         # GPT-2 paper: scale the init of the layers that write into the residual stream by
@@ -112,8 +116,9 @@ class GPT(nn.Module):
             raise ValueError(f"sequence length {start + T} exceeds block_size {self.config.block_size}")
         pos = torch.arange(start, start + T, dtype=torch.long, device=idx.device)
         x = self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(pos))
+        recompute = self.activation_checkpointing and kv_cache is None and torch.is_grad_enabled()
         for block in self.transformer.h:
-            x = block(x, kv_cache)
+            x = checkpoint(block, x, use_reentrant=False) if recompute else block(x, kv_cache)
         if kv_cache is not None:
             kv_cache.advance(T)
         return self.transformer.ln_f(x)

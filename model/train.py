@@ -42,6 +42,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+import torch.distributed as dist  # noqa: E402
 from torch.nn.parallel import DistributedDataParallel as DDP  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
@@ -54,6 +55,7 @@ from model.checkpoint import (  # noqa: E402
     load_train_state,
     resolve_checkpoint,
     save_step_checkpoint,
+    step_dir_name,
 )
 from model.cli import is_terminal, run_cli  # noqa: E402
 from model.config import PRESET_TRAINING, PRESETS, GPTConfig  # noqa: E402
@@ -66,6 +68,15 @@ from model.distributed import (  # noqa: E402
     barrier,
     init_distributed,
     shutdown,
+)
+from model.fsdp import (  # noqa: E402
+    OPTIMIZER_DCP_DIR,
+    ensure_process_group,
+    full_state_dict,
+    load_optimizer,
+    save_optimizer,
+    scalar,
+    shard_model,
 )
 from model.gpt import GPT  # noqa: E402
 from model.incontext import TaskProbe  # noqa: E402
@@ -116,10 +127,14 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     if cfg.dry_run:
         return dry_run(cfg)
     env = init_distributed(cfg.device)
+    if cfg.fsdp:
+        ensure_process_group(env.device)  # FSDP needs a process group even without torchrun
     try:
         return _train(cfg, env)
     finally:
         shutdown(env)
+        if dist.is_initialized():  # the single-process group of --fsdp
+            dist.destroy_process_group()
 
 
 def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
@@ -210,8 +225,12 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
         raise SystemExit(f"tokenizer has {tok.get_vocab_size()} tokens but the model only {model_cfg.vocab_size}")
     if env.rank > 0:
         torch.manual_seed(seed + env.rank)  # different dropout masks per rank
+    raw_model.activation_checkpointing = cfg.activation_checkpointing
+    if cfg.fsdp:
+        shard_model(raw_model, env.world_size, device, precision)
     eval_model = torch.compile(raw_model) if cfg.compile else raw_model
-    model = DDP(eval_model, device_ids=[device.index] if device.type == "cuda" else None) if env.enabled else eval_model
+    model = (DDP(eval_model, device_ids=[device.index] if device.type == "cuda" else None)
+             if env.enabled and not cfg.fsdp else eval_model)
 
     # --- optimisation settings (on resume, the checkpoint's unless given again) ---
     peak_lr = next(v for v in (setting("lr"), PRESET_TRAINING[preset_name]["lr"]) if v is not None)
@@ -265,7 +284,14 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
         opt_state = load_optimizer_state(ckpt_dir)
         if opt_state is None or int(opt_state["step"]) != step:
             raise SystemExit(f"--resume: {OPTIMIZER_FILE} is missing or not from step {step}")
-        optimizer.load_state_dict(opt_state["optimizer"])
+        sharded = (ckpt_dir / OPTIMIZER_DCP_DIR).is_dir()
+        if sharded != cfg.fsdp:
+            raise SystemExit(f"--resume: {ckpt_dir} was saved {'with' if sharded else 'without'} --fsdp; "
+                             f"resume it {'with' if sharded else 'without'} --fsdp")
+        if cfg.fsdp:
+            load_optimizer(raw_model, optimizer, ckpt_dir / OPTIMIZER_DCP_DIR)  # resharded for this world size
+        else:
+            optimizer.load_state_dict(opt_state["optimizer"])
         if scaler.is_enabled() and "grad_scaler" in opt_state:  # float16: continue with the same loss scale
             scaler.load_state_dict(opt_state["grad_scaler"])
         rng_all = opt_state.get("torch_rng_all")
@@ -315,6 +341,11 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
             rng["cuda_rng_all"] = torch.stack(all_gather_tensor(env, torch.cuda.get_rng_state(device)))
         if scaler.is_enabled():
             rng["grad_scaler"] = scaler.state_dict()
+        weights, sharded_dirs = None, []
+        if cfg.fsdp:  # collectives: the weights gathered to rank 0, the optimizer state written by all ranks
+            weights = full_state_dict(raw_model)
+            sharded_dirs = [out / f".{step_dir_name(step)}.{OPTIMIZER_DCP_DIR}"]
+            save_optimizer(raw_model, optimizer, sharded_dirs[0])
         if env.is_main:
             save_step_checkpoint(out, raw_model, {
                 "step": step, "tokens_seen": tokens_seen, "loader": loader_state,
@@ -324,8 +355,8 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
                                  "max_steps": max_steps, "seed": seed, "val_fraction": val_fraction,
                                  "mix": mix_spec, "data_streams": streams, "grad_accum_steps": accum,
                                  "lr": peak_lr, "warmup_steps": warmup},
-            }, optimizer, rng, extra_files=[tok_path] if tok_path.is_file() else [],
-                keep_last=cfg.keep_last, remove=replaced)
+            }, None if cfg.fsdp else optimizer, rng, extra_files=[tok_path] if tok_path.is_file() else [],
+                keep_last=cfg.keep_last, remove=replaced, weights=weights, extra_dirs=sharded_dirs)
             replaced = []
         barrier(env)
         save_timer.restart()
@@ -359,7 +390,10 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
                     x, y = next(batches)
                     x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
                     # DDP all-reduces gradients in backward; only the last micro-batch needs it.
-                    sync = contextlib.nullcontext() if not env.enabled or micro == accum - 1 else model.no_sync()
+                    last_micro = micro == accum - 1
+                    if cfg.fsdp:
+                        raw_model.set_requires_gradient_sync(last_micro)
+                    sync = contextlib.nullcontext() if not env.enabled or cfg.fsdp or last_micro else model.no_sync()
                     with sync:
                         with ctx:
                             _, loss = model(x, y)
@@ -376,7 +410,7 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
                 stop_now = stop_votes > 0
                 scaler.unscale_(optimizer)  # clip (and report) the true gradient, not the scaled one
                 grad_norm = (
-                    torch.nn.utils.clip_grad_norm_(raw_model.parameters(), ocfg.grad_clip).item()
+                    scalar(torch.nn.utils.clip_grad_norm_(raw_model.parameters(), ocfg.grad_clip))
                     if ocfg.grad_clip > 0 else None  # clipping off: the norm is not computed
                 )
                 # With float16 loss scaling an overflowing gradient is expected now and then: the scaler
@@ -424,11 +458,12 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
                     record.update({f"{key}/{name}": value for name, d in source_report(loader, env).items()
                                    for key, value in d.items()})
                     if is_eval:
-                        val_loss = evaluate(eval_model, val_blocks, env, ctx)
+                        val_loss = evaluate(eval_model, val_blocks, env, ctx, sharded=cfg.fsdp)
                         if val_loss is not None:
                             record["val_loss"] = val_loss
                             log(f"step {step}: train loss {last_loss:.4f}, val loss {val_loss:.4f}")
-                        if task_probe is not None and env.is_main:
+                        # A sharded model's forward is a collective: every rank scores (the same items).
+                        if task_probe is not None and (env.is_main or cfg.fsdp):
                             with ctx:
                                 task_scores = task_probe(raw_model, tok)
                             record.update(task_scores)

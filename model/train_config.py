@@ -75,6 +75,8 @@ class TrainConfig:
     # Runtime.
     device: str = "auto"
     dtype: str = "auto"
+    fsdp: bool = False  # shard weights, gradients and AdamW state over the ranks (FSDP2)
+    activation_checkpointing: bool = False
     tf32: bool = True  # TF32 matmuls for fp32 on Ampere+ GPUs
     threads: int | None = None
     compile: bool = False
@@ -201,6 +203,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--dtype", default=d.dtype, choices=DTYPES,
                    help="auto: bfloat16 autocast on CUDA where supported, float16 with loss scaling on older GPUs "
                         "(V100, T4), float32 elsewhere")
+    r.add_argument("--fsdp", action="store_true",
+                   help="sharded data parallel (PyTorch FSDP2, per transformer block): weights, gradients and AdamW "
+                        "state split over the ranks instead of copied (see --dry-run for the memory per rank); "
+                        "checkpoints resume on any number of ranks")
+    r.add_argument("--activation-checkpointing", action="store_true",
+                   help="recompute each block's activations in the backward pass instead of keeping them")
     r.add_argument("--tf32", action=argparse.BooleanOptionalAction, default=d.tf32,
                    help="TF32 tensor-core matmuls for float32 on Ampere and newer GPUs")
     r.add_argument("--threads", type=at_least[1], default=argparse.SUPPRESS,

@@ -16,18 +16,26 @@ from model.mixing import Source
 
 
 @torch.no_grad()
-def evaluate(model: torch.nn.Module, blocks: list[torch.Tensor], env: DistEnv, ctx: Any) -> float | None:
-    """Mean loss over the fixed validation blocks (None when there are none); ranks share the blocks."""
+def evaluate(model: torch.nn.Module, blocks: list[torch.Tensor], env: DistEnv, ctx: Any,
+             sharded: bool = False) -> float | None:
+    """Mean loss over the fixed validation blocks (None when there are none); ranks share the blocks.
+
+    A `sharded` (FSDP) model's forward is a collective, so every rank runs the same number of them: a rank
+    whose share is one block short scores a block again and does not count it.
+    """
     if not blocks:
         return None
     model.eval()
     total, n = 0.0, 0
-    for block in blocks[env.rank :: env.world_size]:
-        block = block.to(env.device)
+    rounds = -(-len(blocks) // env.world_size) if sharded else len(blocks[env.rank :: env.world_size])
+    for i in range(rounds):
+        index = env.rank + i * env.world_size
+        block = blocks[min(index, len(blocks) - 1)].to(env.device)
         with ctx:
             _, loss = model(block[:, :-1], block[:, 1:])
-        total += loss.item() * block.size(0)
-        n += block.size(0)
+        if index < len(blocks):
+            total += loss.item() * block.size(0)
+            n += block.size(0)
     model.train()
     total, n = all_reduce_sum(env, [total, n])
     return total / n

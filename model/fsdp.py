@@ -1,0 +1,90 @@
+"""Sharded data parallel (`--fsdp`): PyTorch FSDP2 (`fully_shard`) per transformer block, and checkpoints
+that any world size can resume.
+
+DDP keeps a full copy of weights, gradients and AdamW state on every rank: 16 bytes per parameter
+(2.7B parameters = 43 GB per GPU before activations). FSDP2 shards all three over the ranks and
+all-gathers one block's weights at a time for its forward and backward, so a rank holds 16 N / W bytes
+plus one block in full. Mixed precision (with bf16): parameters are gathered and computed in bf16,
+gradients reduced in fp32, the sharded master weights and optimizer state stay fp32.
+
+Checkpoints keep the usual step-folder layout, so everything that reads a checkpoint still works:
+`model.safetensors` holds the consolidated weights (gathered to rank 0), and the AdamW state, which is
+sharded, goes to `optimizer_dcp/` through `torch.distributed.checkpoint` (each rank writes its shards;
+on load DCP reshards them for the world size at hand: save on 2 ranks, resume on 1 or 4).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+import torch.distributed.checkpoint as dcp
+from torch.distributed.checkpoint.state_dict import (
+    StateDictOptions,
+    get_model_state_dict,
+    get_optimizer_state_dict,
+    set_optimizer_state_dict,
+)
+from torch.distributed.device_mesh import init_device_mesh
+from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
+from torch.distributed.tensor import DTensor
+
+from model.gpt import GPT
+from model.precision import Precision
+
+OPTIMIZER_DCP_DIR = "optimizer_dcp"
+
+
+def ensure_process_group(device: torch.device) -> None:
+    """FSDP needs a process group even for one process (no torchrun): an in-memory one."""
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo", store=dist.HashStore(),
+                                rank=0, world_size=1)
+
+
+def shard_model(model: GPT, world_size: int, device: torch.device, precision: Precision) -> GPT:
+    """`fully_shard` each block, then the root (embeddings, final norm, the tied head); in place."""
+    mesh = init_device_mesh(device.type, (world_size,))
+    mp = (MixedPrecisionPolicy(param_dtype=torch.bfloat16, reduce_dtype=torch.float32)
+          if precision.dtype == "bfloat16" else MixedPrecisionPolicy())
+    for block in model.transformer.h:
+        fully_shard(block, mesh=mesh, mp_policy=mp)
+    fully_shard(model, mesh=mesh, mp_policy=mp)
+    return model
+
+
+def scalar(value: torch.Tensor) -> float:
+    """A reduced scalar as a float; a gradient norm over DTensors is itself a DTensor."""
+    if isinstance(value, DTensor):
+        value = value.full_tensor()
+    return float(value.item())
+
+
+def full_state_dict(model: GPT) -> dict[str, torch.Tensor]:
+    """The consolidated weights on CPU (on rank 0; other ranks get an empty dict). A collective."""
+    return get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+
+
+def save_optimizer(model: GPT, optimizer: torch.optim.Optimizer, folder: Path) -> None:
+    """Every rank writes its shards of the optimizer state into `folder` (a collective)."""
+    if dist.get_rank() == 0 and folder.exists():
+        shutil.rmtree(folder)  # a half-written folder of a killed save
+    dist.barrier()
+    dcp.save({"optimizer": get_optimizer_state_dict(model, optimizer)}, checkpoint_id=str(folder))
+
+
+def load_optimizer(model: GPT, optimizer: torch.optim.Optimizer, folder: Path) -> None:
+    """Load a sharded optimizer state saved by any world size into this one (a collective)."""
+    state = {"optimizer": get_optimizer_state_dict(model, optimizer)}
+    dcp.load(state, checkpoint_id=str(folder))
+    set_optimizer_state_dict(model, optimizer, state["optimizer"])
+
+
+def per_rank_bytes(params: int, world_size: int, largest_block_params: int, bf16: bool) -> dict[str, int]:
+    """Training memory of weights, gradients and AdamW per rank under FSDP (activations not included):
+    the sharded fp32 master weights, gradients and two moments, plus one block gathered in full."""
+    shard = -(-params // world_size)
+    gathered = largest_block_params * (2 if bf16 else 4) * 2  # the gathered block and its gradient
+    return {"weights": 4 * shard, "gradients": 4 * shard, "adamw": 8 * shard, "gathered_block": gathered}
