@@ -70,7 +70,8 @@ class TensorBoardLog:
         if self.writer is None:
             return
         for key, tag in (("loss", "train/loss"), ("val_loss", "val/loss"), ("lr", "train/lr"),
-                         ("tokens_per_s", "perf/tokens_per_s"), ("grad_norm", "train/grad_norm")):
+                         ("tokens_per_s", "perf/tokens_per_s"), ("grad_norm", "train/grad_norm"),
+                         ("flops_per_s", "perf/model_flops_per_s"), ("mfu", "perf/mfu")):
             value = record.get(key)
             if isinstance(value, (int, float)) and math.isfinite(value):
                 self.writer.add_scalar(tag, value, step)

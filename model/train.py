@@ -69,6 +69,7 @@ from model.distributed import (  # noqa: E402
     init_distributed,
     shutdown,
 )
+from model.estimate import flops_per_token  # noqa: E402
 from model.fsdp import (  # noqa: E402
     OPTIMIZER_DCP_DIR,
     ensure_process_group,
@@ -91,6 +92,7 @@ from model.metrics import (  # noqa: E402
     plot_loss_curve,
     tensorboard_available,
 )
+from model.mfu import Throughput, device_peak_flops, matmul_precision  # noqa: E402
 from model.mixing import Source, discover_sources, parse_mix, preset_mix, unused_sources  # noqa: E402
 from model.optim import OptimConfig, build_optimizer, lr_at  # noqa: E402
 from model.precision import choose_precision  # noqa: E402
@@ -226,6 +228,10 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
     if env.rank > 0:
         torch.manual_seed(seed + env.rank)  # different dropout masks per rank
     raw_model.activation_checkpointing = cfg.activation_checkpointing
+    # MFU: the model's training FLOPs per token (6N + attention, the banded layers' real work) against the
+    # accelerator's dense peak at the precision the matmuls run in (None on CPUs and unknown devices).
+    model_flops = flops_per_token(model_cfg)
+    peak = device_peak_flops(device, matmul_precision(precision.autocast_dtype, precision.tf32))
     if cfg.fsdp:
         shard_model(raw_model, env.world_size, device, precision)
     eval_model = torch.compile(raw_model) if cfg.compile else raw_model
@@ -441,7 +447,9 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
                 if first_loss is None:
                     first_loss = loss_value
                 bar.update(1)
-                bar.set_postfix(loss=f"{loss_value:.3f}", tok_s=f"{window_tokens / window_time:,.0f}")
+                speed = Throughput.measure(window_tokens // env.world_size, window_time, model_flops, peak)
+                bar.set_postfix(loss=f"{loss_value:.3f}", tok_s=f"{window_tokens / window_time:,.0f}",
+                                **({"mfu": speed.postfix()["mfu"]} if speed.mfu is not None else {}))
 
                 paused = cfg.run_steps is not None and step - start_step >= cfg.run_steps
                 is_last = step == max_steps or stop_now or paused
@@ -451,6 +459,8 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
                     record = {
                         "step": step, "loss": last_loss, "lr": lr,
                         "tokens_per_s": round(window_tokens / window_time, 1),
+                        "flops_per_s": round(speed.flops_per_s * env.world_size),  # model FLOPs, all ranks
+                        "mfu": None if speed.mfu is None else round(speed.mfu, 6),   # per accelerator
                         "tokens": tokens_seen,
                         "grad_norm": None if grad_norm is None else round(grad_norm, 4),
                         "epoch": loader.epoch, "time_s": round(train_time, 3),
@@ -507,6 +517,10 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
         "sources": source_report(loader, env),
         "tokens_seen": tokens_seen,
         "tokens_per_s": (tokens_seen - start_tokens) / train_time if train_time else None,
+        "flops_per_s": model_flops * (tokens_seen - start_tokens) / train_time if train_time else None,
+        "mfu": (Throughput.measure((tokens_seen - start_tokens) // env.world_size, train_time, model_flops, peak).mfu
+                if train_time else None),
+        "peak_flops": peak,
         "train_time_s": train_time,
         "params": raw_model.num_params(),
         "checkpoint": str(saved_ckpt) if saved_ckpt is not None else None,

@@ -84,6 +84,7 @@ class TrainConfig:
     plot: bool = True
     progress: bool = True
     dry_run: bool = False
+    world_size: int | None = None  # --dry-run plans for this many ranks (default: WORLD_SIZE, else 1)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -225,6 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "terminal (a log file), one plain line per --log-interval steps instead")
     r.add_argument("--dry-run", action="store_true",
                    help="print the parameter count and a memory estimate (meta device: nothing allocated) and exit")
+    r.add_argument("--world-size", type=at_least[1], default=None,
+                   help="with --dry-run: the number of ranks to plan the per-rank memory for, DDP vs --fsdp "
+                        "(default: WORLD_SIZE, else 1)")
     return p
 
 

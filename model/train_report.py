@@ -11,7 +11,8 @@ import torch
 
 from model.config import PRESET_TRAINING, PRESETS
 from model.distributed import DistEnv, all_reduce_sum
-from model.estimate import estimate_memory, flops_per_token, format_bytes
+from model.estimate import MemoryEstimate, estimate_memory, flops_per_token, format_bytes
+from model.fsdp import per_rank_bytes
 from model.gpt import GPT
 from model.loader import TokenLoader
 from model.train_config import RUN_DEFAULTS, TrainConfig, model_config
@@ -55,7 +56,10 @@ def print_summary(s: dict[str, Any], log_interval: int, preset_name: str) -> Non
         f"val loss    {_fmt(s['val_loss'])}",
         *(["tasks       " + ", ".join(f"{k} {v:.3f}" for k, v in s["task_scores"].items()) + " (zero-shot)"]
           if s["task_scores"] else []),
-        f"throughput  {_fmt(s['tokens_per_s'], ',.0f')} tokens/s over {s['train_time_s']:.1f}s of training; "
+        f"throughput  {_fmt(s['tokens_per_s'], ',.0f')} tokens/s over {s['train_time_s']:.1f}s of training, "
+        f"{_fmt(s['flops_per_s'] and s['flops_per_s'] / 1e12, ',.3f')} model TFLOP/s"
+        + (f", MFU {100 * s['mfu']:.1f}% of {s['peak_flops'] / 1e12:,.0f} TFLOP/s peak" if s.get("mfu") else
+           " (no MFU: peak unknown for this device)") + "; "
         f"{s['tokens_seen']:,} tokens seen",
         *(["sources     " + "; ".join(f"{n} {d['tokens']:,} tokens, {d['epochs']:.2f} epochs"
                                        for n, d in s["sources"].items())] if s.get("sources") else []),
@@ -68,6 +72,25 @@ def print_summary(s: dict[str, Any], log_interval: int, preset_name: str) -> Non
         lines.append(f"sample:     python -m model.sample --checkpoint {s['out']}")
     print("\n".join(lines), flush=True)
 
+def fsdp_lines(model: GPT, est: MemoryEstimate, world: int, bf16: bool, n_layer: int) -> list[str]:
+    """The same memory per rank under --fsdp on `world` ranks, with and without activation checkpointing."""
+    units = [sum(p.numel() for p in model.transformer.h[0].parameters()),
+             sum(p.numel() for name, p in model.named_parameters() if not name.startswith("transformer.h."))]
+    parts = per_rank_bytes(model.num_params(), world, max(units), bf16)
+    sharded = parts["weights"] + parts["gradients"] + parts["adamw"] + parts["gathered_block"]
+    # Checkpointed: each block keeps only its input (fp32 residual stream, 1/16 of a layer's saved values
+    # in fp32, see model.estimate) and one block's activations exist at a time during its recompute.
+    per_layer = est.activations / n_layer
+    checkpointed = est.activations / 16 + per_layer
+    return [
+        f"with --fsdp on {world} rank(s): weights, gradients and AdamW sharded "
+        f"{format_bytes(parts['weights'] + parts['gradients'] + parts['adamw'])} + one unit gathered "
+        f"{format_bytes(parts['gathered_block'])}",
+        f"  total per rank         {format_bytes(sharded + est.activations):>14}  "
+        f"(with --activation-checkpointing ~{format_bytes(sharded + checkpointed)})",
+    ]
+
+
 def dry_run(cfg: TrainConfig) -> dict[str, Any]:
     """Parameter count (of a model built on the meta device) and a memory estimate; allocates nothing."""
     name = cfg.preset or RUN_DEFAULTS["preset"]
@@ -76,7 +99,7 @@ def dry_run(cfg: TrainConfig) -> dict[str, Any]:
     with torch.device("meta"):  # shapes only: a 175B model "fits" in no memory at all
         model = GPT(model_cfg)
     n = model.num_params()
-    world = int(os.environ.get("WORLD_SIZE", "1"))
+    world = cfg.world_size or int(os.environ.get("WORLD_SIZE", "1"))
     device = torch.device("cuda" if cfg.device == "auto" and torch.cuda.is_available() else
                           ("cpu" if cfg.device == "auto" else cfg.device))
     # No device is touched here (a dry run for GPUs may run on a laptop); fp16 needs the bytes bf16 does.
@@ -103,8 +126,8 @@ def dry_run(cfg: TrainConfig) -> dict[str, Any]:
         lines.append(f"  bf16 weight copies     {format_bytes(est.autocast_weight_copies):>14}")
     lines += [
         f"  activations            {format_bytes(est.activations):>14}",
-        f"  total                  {format_bytes(est.total):>14}  (DDP keeps all of it on every GPU; "
-        "sharding (FSDP/ZeRO) or activation checkpointing would cut it)",
+        f"  total                  {format_bytes(est.total):>14}  (DDP keeps all of it on every GPU)",
+        *fsdp_lines(model, est, world, dtype == "bfloat16", model_cfg.n_layer),
         f"compute     {flops_per_token(model_cfg, n) / 1e9:,.2f} GFLOPs per token (6N + 12 L h s); "
         f"step of {batch} x {model_cfg.block_size} x {accum} accum x {world} processes = "
         f"{micro_tokens * accum:,} tokens (GPT-3's batch for this size: {paper_batch:,})",

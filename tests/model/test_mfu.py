@@ -149,3 +149,24 @@ def test_throughput_outputs():
     assert str(cpu) == "1,500 tok/s, 0.00 TFLOP/s"
     with pytest.raises(ValueError):
         Throughput.measure(tokens=1, seconds=0.0, flops_per_token=1.0, peak=None)
+
+
+def test_the_trainer_logs_model_flops_and_mfu_against_the_devices_peak(shard_dir, tmp_path, monkeypatch):
+    """On a CPU there is no peak (mfu null); with a known peak, mfu = model FLOP/s per device / peak."""
+    import json
+
+    from model import train as train_mod
+    from model.estimate import flops_per_token
+
+    monkeypatch.setattr(train_mod, "device_peak_flops", lambda device, precision: 1e12)
+    args = ["--data", str(shard_dir), "--out", str(tmp_path / "run"), "--max-steps", "3", "--n-layer", "1",
+            "--n-head", "2", "--n-embd", "32", "--block-size", "32", "--batch-size", "4", "--vocab-size", "512",
+            "--threads", "1", "--no-progress", "--no-plot", "--no-tensorboard", "--log-interval", "1",
+            "--eval-interval", "0", "--device", "cpu"]
+    summary = train_mod.main(args)
+    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    for r in records:
+        assert r["mfu"] == pytest.approx(r["flops_per_s"] / 1e12, rel=1e-3, abs=1e-6)
+        assert r["flops_per_s"] == pytest.approx(r["tokens_per_s"] * flops_per_token(
+            train_mod.load_model(tmp_path / "run").config), rel=1e-3)
+    assert summary["peak_flops"] == 1e12 and summary["mfu"] == pytest.approx(summary["flops_per_s"] / 1e12)
