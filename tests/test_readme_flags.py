@@ -22,7 +22,7 @@ OTHER_TOOLS = {"--force-reinstall", "--no-deps", "--standalone", "--nproc", "--h
 BENCHES = ["bench_fetch.py", "bench_fuzzy_dedup.py", "bench_links.py", "bench_minhash.py", "bench_throughput.py",
            "bench_train.py", "extraction_f1.py", "bench_scale_dedup.py", "make_synthetic_corpus.py",
            "bench_link_harvest.py", "bench_link_join.py", "bench_ray.py", "bench_eval_scoring.py",
-           "bench_wikitext.py"]
+           "bench_wikitext.py", "bench_sparse_attention.py", "gpu_train_check.py"]
 
 
 def help_of(main, argv) -> str:
