@@ -43,6 +43,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.distributed as dist  # noqa: E402
+from tokenizers import Tokenizer  # noqa: E402
 from torch.nn.parallel import DistributedDataParallel as DDP  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
@@ -206,11 +207,17 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
             if not trained and cfg.vocab_size and tok.get_vocab_size() != cfg.vocab_size:
                 log(f"note: reusing {tok_path} (vocab {tok.get_vocab_size()}); --vocab-size {cfg.vocab_size} "
                     "applies only when training one (delete the file to retrain)")
-        barrier(env)  # the other ranks wait for rank 0's tokenizer
+        # Rank 0's tokenizer reaches the other ranks through the process group, not the filesystem: the
+        # nodes of a job need not share --out. (A long training here makes them wait in this collective:
+        # for big corpora train it before launching, with --tokenizer-only.)
+        shared = all_gather_json(env, tok.to_str() if env.is_main else None)[0]
         if not env.is_main:
-            tok = load_tokenizer(tok_path)
+            tok = Tokenizer.from_str(shared)
     log(f"tokenizer {tok_path} ({'trained' if trained else 'reused'}, vocab {tok.get_vocab_size()}, "
         f"{time.perf_counter() - t0:.1f}s)")
+    if cfg.tokenizer_only:
+        return {"status": "tokenizer only", "tokenizer": str(tok_path), "tokenizer_trained": trained,
+                "vocab_size": tok.get_vocab_size()}
 
     # --- model ---
     seed_everything(seed)  # the same initial weights on every rank (DDP also broadcasts rank 0's)

@@ -48,6 +48,7 @@ class TrainConfig:
     # Tokenizer (trained only when --out has none).
     vocab_size: int | None = None  # None: the preset's (4096 for tiny, GPT-2's 50257 otherwise)
     tokenizer_max_chars: int = 50_000_000
+    tokenizer_only: bool = False  # train (or find) the tokenizer in --out, then stop: run once before a big launch
     # Optimisation.
     batch_size: int | None = None
     grad_accum_steps: int | None = None
@@ -150,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "presets)")
     m.add_argument("--tokenizer-max-chars", type=at_least[1], default=d.tokenizer_max_chars,
                    help="characters of train text used to train the tokenizer")
+    m.add_argument("--tokenizer-only", action="store_true",
+                   help="train the tokenizer into --out (or find it there) and stop; run it once before a multi-node "
+                        "launch so no rank waits in a collective while rank 0 trains it")
     o = p.add_argument_group("optimisation")
     o.add_argument("--batch-size", type=at_least[1], default=argparse.SUPPRESS,
                    help=f"sequences per micro-batch per process (default: {r0['batch_size']})")

@@ -242,3 +242,14 @@ def test_module_entry_points_run() -> None:
     for module in ("model.train", "model.sample"):
         done = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=60)
         assert done.returncode == 0 and "usage: python -m " + module in done.stdout
+
+
+def test_tokenizer_only_trains_it_before_a_launch(shard_dir: Path, tmp_path: Path) -> None:
+    """Run once before a multi-node job: no rank then waits in a collective while rank 0 trains it (the
+    ranks get rank 0's tokenizer through the process group, not a shared --out)."""
+    out = tmp_path / "run"
+    done = train_mod.main(["--data", str(shard_dir), "--out", str(out), "--tokenizer-only", "--vocab-size", "300"])
+    assert done["status"] == "tokenizer only" and done["tokenizer_trained"] and done["vocab_size"] == 300
+    assert (out / "tokenizer.json").is_file() and not list_checkpoints(out)
+    summary = train_mod.main(["--data", str(shard_dir), "--out", str(out), "--max-steps", "1", *TINY])
+    assert not summary["tokenizer_trained"]
