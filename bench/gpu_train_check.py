@@ -140,13 +140,10 @@ def shard_fsdp2(model: GPT, device: torch.device, compile_blocks: bool) -> torch
     """FSDP2: each block its own unit (all-gathered just before it runs), the embeddings, final norm
     and tied head in the root unit. Each block's forward is compiled, not the module: FSDP's hooks (the
     all-gather before, the free after) then run eagerly around the compiled graphs."""
-    from torch.distributed.device_mesh import init_device_mesh
-    from torch.distributed.fsdp import fully_shard
+    from model.fsdp import shard_model  # the trainer's own --fsdp wrapping (bf16 params, fp32 reduce on GPU)
+    from model.precision import Precision
 
-    mesh = init_device_mesh(device.type, (1,))
-    for block in model.transformer.h:
-        fully_shard(block, mesh=mesh)
-    fully_shard(model, mesh=mesh)
+    shard_model(model, 1, device, Precision("bfloat16" if device.type == "cuda" else "float32", device.type))
     if compile_blocks:
         for block in model.transformer.h:
             block.forward = torch.compile(block.forward)
