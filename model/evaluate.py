@@ -135,7 +135,7 @@ def heldout_texts(data: str, text_field: str, val_fraction: float, max_docs: int
             shards = find_shards(path)
         except FileNotFoundError as e:
             raise SystemExit(f"--data: {e}") from None
-        split = "val" if path.is_dir() and val_fraction > 0 else "train"  # a single file: all of it
+        split = "val" if path.is_dir() and val_fraction > 0 else "all"  # a single file: all of it
         texts = iter_texts(shards, split=split, val_fraction=val_fraction, text_column=text_field)
     out = []
     for t in texts:

@@ -208,3 +208,17 @@ def test_cli_errors_are_one_line(tmp_path: Path, tiny_checkpoint: Path, shard_di
     from model.train import main as train_main
     with pytest.raises(SystemExit, match="--eval-tasks: task 'nope'"):  # before any training
         train_main(["--data", str(shard_dir), "--out", str(tmp_path / "r"), "--eval-tasks", "nope"])
+
+
+def test_held_out_text_from_a_folder_split_or_a_whole_file(tmp_path: Path) -> None:
+    from model.evaluate import heldout_texts
+    from tests.model.conftest import make_documents, write_shards
+
+    docs = [f"{i}: {t}" for i, t in enumerate(make_documents(60))]
+    (path,) = write_shards(tmp_path / "one", docs, n_files=1)
+    assert heldout_texts(str(path), "text", 0.2, 1000) == docs           # a file: every document
+    val = heldout_texts(str(tmp_path / "one"), "text", 0.2, 1000)        # a folder: the validation split
+    assert 0 < len(val) < len(docs) and set(val) <= set(docs)
+    jsonl = tmp_path / "held.jsonl"
+    jsonl.write_text("".join(json.dumps({"body": d}) + "\n" for d in docs[:5]))
+    assert heldout_texts(str(jsonl), "body", 0.2, 3) == docs[:3]
