@@ -36,7 +36,7 @@ from corpus.filters.length import LengthFilter
 from corpus.filters.pii import PIIAnonymizer
 from corpus.readers.inputs import expand_inputs
 from corpus.sources.gutenberg import GutenbergConfig, read_gutenberg
-from corpus.sources.text_files import TextConfig, read_jsonl, read_parquet, read_text_file
+from corpus.sources.text_files import TextConfig, open_decompressed, read_jsonl, read_parquet, read_text_file
 from corpus.sources.wikipedia import WikipediaConfig, read_wikipedia, wikipedia_tasks
 from corpus.steps import Step, StepStats, run_steps
 from corpus.writers.publish import print_summary
@@ -138,10 +138,14 @@ def guess_format(path: str) -> str:
     fmt = _SUFFIXES.get(Path(name).suffix)
     if fmt is None:
         raise UserError(f"{path}: cannot tell its format from the name; give --format ({', '.join(FORMATS)})")
-    if fmt == "text" and not path.endswith(_COMPRESSION):
-        with open(path, "rb") as f:
-            if b"PROJECT GUTENBERG" in f.read(8192).upper():
-                return "gutenberg"
+    if fmt == "text":
+        try:
+            with open_decompressed(path) as f:
+                head = f.read(8192)
+        except (OSError, EOFError):
+            return fmt  # unreadable here: the reader counts it
+        if b"PROJECT GUTENBERG" in head.upper():
+            return "gutenberg"
     return fmt
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bz2
+import gzip
 import json
 from pathlib import Path
 
@@ -119,6 +120,8 @@ def test_books_with_their_licence_removed(tmp_path: Path) -> None:
     (tmp_path / "books").mkdir()
     (tmp_path / "books" / "pg90001.txt").write_text(book)
     assert guess_format(str(tmp_path / "books" / "pg90001.txt")) == "gutenberg"
+    (tmp_path / "pg90001.txt.gz").write_bytes(gzip.compress(book.encode()))
+    assert guess_format(str(tmp_path / "pg90001.txt.gz")) == "gutenberg"  # looked into, compressed or not
     manifest = add_corpus.run(config(tmp_path, "books", [str(tmp_path / "books")]))  # a folder
     rows = pq.read_table(shard_paths(tmp_path / "out" / "books")).to_pylist()
     assert len(rows) == 1 and "voyage" in rows[0]["text"] and "PROJECT GUTENBERG" not in rows[0]["text"].upper()
