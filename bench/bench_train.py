@@ -9,6 +9,14 @@ standard library (about 1.3 MB, nothing downloaded) in a temporary folder.
     python bench/bench_train.py --n-layer 6 --n-head 6 --n-embd 384 --block-size 256 --batch-size 8
     python bench/bench_train.py --data data/shards --mix webtext=0.6,commoncrawl=0.4 --loader-workers 0 1 2
     python bench/bench_train.py --preset gpt2 --batch-size 16 --device cuda --peak-tflops 989   # H100 bf16 dense
+    python bench/bench_train.py --n-layer 4 --n-head 4 --n-embd 256 --block-size 256 --batch-size 8 \
+        --threads 2 --nanogpt /tmp/nanoGPT --pairs 4    # the whole trainers: model.train vs nanoGPT's train.py
+
+With --nanogpt DIR (a nanoGPT checkout) it also times nanoGPT's model.py on the same batches, and runs
+`python -m model.train` and nanoGPT's own train.py as subprocesses, alternating, --pairs times, at the
+same settings (fp32, no compile, one micro-batch per step): each run's median tokens/s over the steps
+after --warmup, from its own per-step log. nanoGPT reads a dataset written in its layout (train.bin /
+val.bin uint16 tokens of the same text, meta.pkl with the vocab size) in a temporary folder.
 
 MFU = (6 N + 12 L h s) x tokens/s / peak FLOP/s (the PaLM / nanoGPT definition); give the peak of your
 accelerator at the dtype used (e.g. A100 bf16 312, H100 SXM bf16 989 TFLOP/s).
@@ -22,8 +30,13 @@ import contextlib
 import hashlib
 import importlib.util
 import io
+import json
 import os
+import pickle
+import re
 import resource
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 # OMP_WAIT_POLICY=ACTIVE to see spinning OpenMP threads, which collapse on a busy machine.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 import torch  # noqa: E402
@@ -156,6 +170,100 @@ def bench_steps(sources, tok, cfg: GPTConfig, args: argparse.Namespace, threads:
     return n / dt, dt / args.steps * 1000
 
 
+# --- whole trainers side by side: `python -m model.train` and nanoGPT's own train.py, as subprocesses ---
+
+NANOGPT_ITER = re.compile(r"^iter (\d+): loss [-\d.naif]+, time ([\d.]+)ms")
+
+
+def nanogpt_dataset(texts, tok, root: Path, name: str = "webtext_bench") -> Path:
+    """Write `texts`, tokenized with `tok`, as nanoGPT's dataset layout under root/data/name:
+    train.bin / val.bin (uint16 token ids, 90/10) and meta.pkl (its vocab size, the pickle train.py reads)."""
+    ids = np.concatenate([np.asarray(e.ids + [0], dtype=np.uint16) for e in tok.encode_batch(list(texts))])
+    out = root / "data" / name
+    out.mkdir(parents=True, exist_ok=True)
+    split = int(0.9 * len(ids))
+    ids[:split].tofile(out / "train.bin")
+    ids[split:].tofile(out / "val.bin")
+    with open(out / "meta.pkl", "wb") as f:  # nanoGPT's format for the vocab size, not weights
+        pickle.dump({"vocab_size": tok.get_vocab_size()}, f)
+    return out
+
+
+def nanogpt_train_flags(cfg: GPTConfig, args: argparse.Namespace, dataset: str) -> list[str]:
+    """nanoGPT train.py flags for the same model, batch and step count (fp32 eager on CPU, GPT-2 biases,
+    no dropout, one micro-batch per step, evaluation only at iteration 0 with 1 batch, no checkpoints)."""
+    steps = args.warmup + args.steps
+    return [f"--dataset={dataset}", f"--device={args.device}", "--compile=False", "--dtype=float32",
+            f"--n_layer={cfg.n_layer}", f"--n_head={cfg.n_head}", f"--n_embd={cfg.n_embd}",
+            f"--block_size={cfg.block_size}", f"--batch_size={args.batch_size}",
+            "--gradient_accumulation_steps=1", "--dropout=0.0", "--bias=True", f"--max_iters={steps}",
+            f"--lr_decay_iters={steps}", "--eval_interval=1000000", "--eval_iters=1", "--log_interval=1",
+            "--always_save_checkpoint=False", "--wandb_log=False"]
+
+
+def webtext_train_flags(cfg: GPTConfig, args: argparse.Namespace, data: Path, out: Path) -> list[str]:
+    """model.train flags for the same model, batch and step count (fp32, one micro-batch per step,
+    validation only at the end, metrics for every step)."""
+    return ["--data", str(data), "--out", str(out), "--overwrite", "--n-layer", str(cfg.n_layer),
+            "--n-head", str(cfg.n_head), "--n-embd", str(cfg.n_embd), "--block-size", str(cfg.block_size),
+            "--vocab-size", str(args.vocab_size), "--batch-size", str(args.batch_size), "--grad-accum-steps", "1",
+            "--max-steps", str(args.warmup + args.steps), "--eval-interval", "0", "--eval-iters", "1",
+            "--log-interval", "1", "--device", args.device, "--dtype", "float32",
+            "--threads", str(max(args.threads)), "--no-progress", "--no-tensorboard", "--no-plot",
+            *args.webtext_args]
+
+
+def after_warmup_median(step_tps: list[float], warmup: int) -> float:
+    """Median tokens/s over the steps after the first `warmup`."""
+    timed = step_tps[warmup:]
+    if not timed:
+        raise RuntimeError(f"no step after {warmup} warm-up steps was logged")
+    return statistics.median(timed)
+
+
+def run_webtext_trainer(cfg: GPTConfig, args: argparse.Namespace, data: Path, out: Path) -> float:
+    """Run `python -m model.train` and return its median tokens/s after warm-up (from metrics.jsonl,
+    one record per step; its step time excludes logging and validation)."""
+    repo = Path(__file__).resolve().parents[1]
+    env = {**os.environ, **dict(kv.split("=", 1) for kv in args.webtext_env)}
+    proc = subprocess.run([sys.executable, "-m", "model.train", *webtext_train_flags(cfg, args, data, out)],
+                          cwd=repo, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(f"model.train failed:\n{proc.stderr[-2000:]}")
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    return after_warmup_median([r["tokens_per_s"] for r in records if "tokens_per_s" in r], args.warmup)
+
+
+def run_nanogpt_trainer(cfg: GPTConfig, args: argparse.Namespace, checkout: Path, root: Path,
+                        dataset: str) -> float:
+    """Run nanoGPT's train.py (cwd = root, which holds data/<dataset> and its configurator.py) and
+    return its median tokens/s after warm-up: batch x block / the per-iteration time it logs."""
+    proc = subprocess.run([sys.executable, str(checkout / "train.py"), *nanogpt_train_flags(cfg, args, dataset)],
+                          cwd=root, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"nanoGPT train.py failed:\n{proc.stderr[-2000:]}")
+    tokens = args.batch_size * cfg.block_size
+    ms = {int(m[1]): float(m[2]) for m in map(NANOGPT_ITER.match, proc.stdout.splitlines()) if m}
+    return after_warmup_median([tokens / (ms[i] / 1000) for i in sorted(ms)], args.warmup)
+
+
+def trainer_pairs(cfg: GPTConfig, args: argparse.Namespace, data: Path, tok, tmp: Path) -> list[tuple[str, str]]:
+    """Alternate whole webtext and nanoGPT training runs `args.pairs` times; one row per run and the ratios."""
+    root = tmp / "nanogpt_run"
+    nanogpt_dataset(iter_texts(find_shards(data), max_chars=20_000_000), tok, root)
+    (root / "configurator.py").write_text((args.nanogpt / "configurator.py").read_text())
+    rows, ratios = [], []
+    for i in range(args.pairs):
+        ours_tps = run_webtext_trainer(cfg, args, data, tmp / f"webtext_run{i}")
+        peer_tps = run_nanogpt_trainer(cfg, args, args.nanogpt, root, "webtext_bench")
+        ratios.append(ours_tps / peer_tps)
+        rows.append((f"pair {i + 1}: webtext model.train / nanoGPT train.py",
+                     f"{ours_tps:,.0f} / {peer_tps:,.0f} tok/s   ratio {ratios[-1]:.3f}"))
+    rows.append(("trainers: median ratio webtext / nanoGPT",
+                 f"{statistics.median(ratios):.3f}   (min {min(ratios):.3f}, max {max(ratios):.3f})"))
+    return rows
+
+
 def model_config(args: argparse.Namespace, vocab: int) -> GPTConfig:
     return preset(args.preset, vocab_size=vocab, n_layer=args.n_layer, n_head=args.n_head, n_embd=args.n_embd,
                   block_size=args.block_size, attention_pattern="alternating" if args.sparse_attention else None,
@@ -201,7 +309,15 @@ def main() -> None:
     p.add_argument("--loader-batches", type=int, default=300)
     p.add_argument("--skip-train", action="store_true", help="loader only")
     p.add_argument("--nanogpt", type=Path, metavar="DIR",
-                   help="a nanoGPT checkout: also time its model.py + optimizer on the same batches")
+                   help="a nanoGPT checkout: also time its model.py + optimizer on the same batches, "
+                        "and its train.py against model.train")
+    p.add_argument("--pairs", type=int, default=3,
+                   help="alternating whole-trainer runs (model.train, then nanoGPT train.py) with --nanogpt")
+    p.add_argument("--webtext-env", nargs="+", default=[], metavar="KEY=VALUE",
+                   help="extra environment for the model.train runs only (e.g. to measure glibc malloc settings)")
+    p.add_argument("--webtext-args", nargs="+", default=[], metavar="ARG",
+                   help="extra model.train flags (after the others, so they win), e.g. --loader-workers=0")
+    p.add_argument("--skip-model", action="store_true", help="with --nanogpt: the whole trainers only")
     args = p.parse_args()
     device = torch.device(args.device)
 
@@ -221,7 +337,9 @@ def main() -> None:
         bf16 = args.dtype == "bfloat16" or (args.dtype == "auto" and device.type == "cuda")
         dtype = "bfloat16" if bf16 else "float32"
         peak = args.peak_tflops or (989.0 if device.type == "cuda" else None)
-        if not args.skip_train:
+        if args.nanogpt and not args.skip_train:
+            rows += trainer_pairs(cfg, args, data, tok, Path(tmp))
+        if not args.skip_train and not args.skip_model:
             for threads in args.threads:
                 for compile_ in ([False, True] if args.compile else [False]):
                     tps, ms = bench_steps(sources, tok, cfg, args, threads, compile_, device)
@@ -246,8 +364,16 @@ def main() -> None:
     print(f"machine: {len(os.sched_getaffinity(0))} cpus, torch {torch.__version__}, "
           f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}, load average {os.getloadavg()[0]:.1f}, "
           f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
-    print("nanoGPT at the same settings (its train.py; tokens/s = batch_size x block_size / iter time):\n  "
-          + nanogpt_command(cfg, args, device.type, dtype, False))
+    if args.nanogpt and not args.skip_train:
+        print("trainers (median tokens/s over the steps after --warmup, each from its own per-step log; both "
+              f"inherit OMP_WAIT_POLICY and run {max(args.threads)} threads; webtext's extra environment: "
+              f"{' '.join(args.webtext_env) or 'none'}):\n"
+              "  webtext: python -m model.train " + " ".join(webtext_train_flags(cfg, args, Path("SHARDS"), Path("OUT")))
+              + f"\n  nanoGPT ({args.nanogpt}): python train.py "
+              + " ".join(nanogpt_train_flags(cfg, args, "webtext_bench")))
+    else:
+        print("nanoGPT at the same settings (its train.py; tokens/s = batch_size x block_size / iter time):\n  "
+              + nanogpt_command(cfg, args, device.type, dtype, False))
     print("command: python " + " ".join([sys.argv[0], *sys.argv[1:]]))
 
 
