@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 OTHER_TOOLS = {"--force-reinstall", "--no-deps", "--standalone", "--nproc", "--help",
                "--head", "--port", "--address",                                  # ray start
                "--build", "--scale",                                             # docker compose
-               "--nnodes", "--node", "--rdzv-backend", "--rdzv-endpoint"}        # torchrun (--node_rank)
+               "--nnodes", "--node", "--rdzv-backend", "--rdzv-endpoint",         # torchrun (--node_rank)
+               "--bias", "--gradient"}                                            # nanoGPT's train.py
 BENCHES = ["bench_fetch.py", "bench_fuzzy_dedup.py", "bench_links.py", "bench_minhash.py", "bench_throughput.py",
            "bench_train.py", "extraction_f1.py", "bench_scale_dedup.py", "make_synthetic_corpus.py",
            "bench_link_harvest.py", "bench_link_join.py", "bench_ray.py", "bench_eval_scoring.py",
