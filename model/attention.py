@@ -150,7 +150,7 @@ def use_flex(
     reason = flex_unsupported_reason(device, needs_grad, dropout)
     if impl == "flex":
         if reason is not None:
-            raise NotImplementedError(f"attention impl 'flex': {reason}; use 'auto' or 'sdpa'")
+            raise ValueError(f"attention impl 'flex': {reason}; use 'auto' or 'sdpa'")
         return True
     if reason is not None:
         return False

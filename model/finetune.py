@@ -97,11 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
     io.add_argument("--test", default=d.test, help="JSONL records evaluated once at the end (default: none)")
     io.add_argument("--out", default=d.out, help="folder for the fine-tuned model (replaced atomically)")
     f = p.add_argument_group("record fields")
-    for name, what in (("text", "classification text"), ("label", "label (string or int; for multiple choice the "
-                       "index or text of the right choice)"), ("premise", "entailment premise"),
-                       ("hypothesis", "entailment hypothesis"), ("context", "multiple-choice context"),
-                       ("choices", "multiple-choice list of answers")):
-        f.add_argument(f"--{name}-field", default=getattr(s, f"{name}_field"), help=f"field of the {what}")
+    # Spelled out one by one, so a search for a flag finds where it is defined.
+    f.add_argument("--text-field", default=s.text_field, help="field of the classification text")
+    f.add_argument("--label-field", default=s.label_field,
+                   help="field of the label (string or int; for multiple choice the index or text of the right choice)")
+    f.add_argument("--premise-field", default=s.premise_field, help="field of the entailment premise")
+    f.add_argument("--hypothesis-field", default=s.hypothesis_field, help="field of the entailment hypothesis")
+    f.add_argument("--context-field", default=s.context_field, help="field of the multiple-choice context")
+    f.add_argument("--choices-field", default=s.choices_field, help="field of the multiple-choice list of answers")
     f.add_argument("--pair-fields", nargs=2, default=list(s.pair_fields), metavar=("A", "B"),
                    help=f"the two fields of a similarity pair (default: {' '.join(s.pair_fields)})")
     o = p.add_argument_group("optimisation (GPT-1's settings)")
