@@ -60,6 +60,7 @@ from model.checkpoint import (  # noqa: E402
 )
 from model.cli import is_terminal, run_cli  # noqa: E402
 from model.config import PRESET_TRAINING, PRESETS, GPTConfig  # noqa: E402
+from model.cpu_allocator import keep_freed_memory  # noqa: E402
 from model.data import LoaderConfig, iter_texts  # noqa: E402
 from model.distributed import (  # noqa: E402
     DistEnv,
@@ -145,6 +146,8 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
     torch.set_num_threads(threads)
     device = env.device
     precision = choose_precision(device, cfg.dtype, cfg.tf32)
+    if device.type == "cpu":
+        keep_freed_memory()  # no page faults on every step's activations (model/cpu_allocator.py)
     ctx = precision.autocast()
     scaler = precision.grad_scaler()  # float16 only; a pass-through otherwise
     log = tqdm.write if env.is_main else (lambda *_a, **_k: None)
