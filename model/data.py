@@ -137,6 +137,8 @@ class ShardDocuments:
             [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
             for meta in map(pq.read_metadata, self.paths)
         ]
+        self._offsets_epoch: int | None = None  # epochs_elapsed's cache: row offsets of one epoch's units
+        self._offsets: list[int] = []
         n_units = sum(map(len, self.row_counts))
         S = config.num_streams
         if S == 1 or config.shard_by == "row_group":
@@ -172,13 +174,18 @@ class ShardDocuments:
         """How far through the source a stream at `position` is, in epochs: whole epochs done plus the
         share of the source's rows that come before `position` in that epoch's order (GPT-3's "epochs
         elapsed", Table 2.2, counted in documents rather than tokens: no tokenizing needed)."""
-        units = self.units(position.epoch)
-        total = sum(u.rows for u in units)
+        # Called at every log record for every stream: the epoch's row offsets are computed once per epoch.
+        if self._offsets_epoch != position.epoch:
+            counts = [u.rows for u in self.units(position.epoch)]
+            self._offsets = np.concatenate([[0], np.cumsum(counts)]).tolist()
+            self._offsets_epoch = position.epoch
+        offsets = self._offsets
+        total = offsets[-1]
         if not total:
             return float(position.epoch)
-        before = sum(u.rows for u in units[: position.unit]) + min(position.row, units[position.unit].rows
-                                                                   if position.unit < len(units) else 0)
-        return position.epoch + before / total
+        unit = min(position.unit, len(offsets) - 1)
+        in_unit = offsets[unit + 1] - offsets[unit] if unit + 1 < len(offsets) else 0
+        return position.epoch + (offsets[unit] + min(position.row, in_unit)) / total
 
     def _stream_rows(self, unit_index: int, first_global_row: int, n_rows: int) -> range:
         """The rows of a unit that belong to this stream."""
