@@ -41,6 +41,7 @@ class Task:
     shots_path: Path | None = None      # train/dev file for k-shot prompts; None: the test file itself
     labels: tuple[str, ...] = ()        # classification: every label of the task's files, sorted
     skipped: dict[str, int] = field(default_factory=dict)  # records that did not fit, by reason
+    _parsed: dict[Path, list[Example]] = field(default_factory=dict, repr=False, compare=False)
 
     def examples(self, limit: int | None = None) -> list[Example]:
         """The test items (the first `limit` of them), in file order."""
@@ -51,12 +52,12 @@ class Task:
         return self._read(self.shots_path, None) if self.shots_path else self.examples()
 
     def _read(self, path: Path, limit: int | None) -> list[Example]:
-        out = []
-        for ex in parse_examples(read_records(path, self.skipped), self.format, self.labels, self.skipped):
-            out.append(ex)
-            if limit is not None and len(out) >= limit:
-                break
-        return out
+        # Parsed once: a task is scored for several shot counts and, in training, at every evaluation;
+        # reading it again would also count its skipped records again.
+        if path not in self._parsed:
+            self._parsed[path] = list(parse_examples(read_records(path, self.skipped), self.format, self.labels,
+                                                     self.skipped))
+        return self._parsed[path][:limit]
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "path": str(self.path), "format": self.format.name, "kind": self.format.kind,
