@@ -8,14 +8,20 @@ documents that belong to its stream. Tokenizing and packing them is `model.packi
 and workers are `model.loader`.
 
 Sharding (`LoaderConfig.num_streams` = S streams, this object is stream s): within an epoch the
-source is a list of *units* (row groups) in the shuffled order. Either
-  - "row_group": unit k belongs to stream k mod S (each stream reads only its own row groups), or
+source is a list of *units* (row groups) in the shuffled order, N rows in all. Either
+  - "row_group": unit k belongs to stream k mod S (each stream reads only its own row groups; balance
+    is to a row group), or
+  - "range": stream s gets the contiguous rows [floor(s N / S), floor((s + 1) N / S)) of the epoch's
+    order (each stream reads only the row groups its range touches, so an epoch decodes at most
+    n_row_groups + S - 1 row groups in all; balance is exact to one row), or
   - "row": the row with global index g in the epoch's order belongs to stream g mod S (every stream
     reads every row group and keeps 1/S of its rows: exact balance, S x the decoding work).
 "auto" uses row groups when every stream gets at least `min_row_groups_per_stream` of them (large
-corpora: balance is good enough and reads are not repeated) and rows otherwise (small corpora, where
-one row group per stream would leave streams empty or lopsided). Either way, within every epoch the
-streams' documents are pairwise disjoint and together are exactly the split.
+corpora: balance is good enough, and each stream reads whole row groups) and row ranges otherwise
+(small corpora, where one row group per stream would leave streams empty or lopsided). "auto-rows" is
+the rule before loader state 3 (row groups, else "row"), kept so older checkpoints resume the same
+data (`model.loader.TokenLoader.load_state_dict` switches to it). Whatever the mode, within every
+epoch the streams' documents are pairwise disjoint and together are exactly the split.
 """
 
 from __future__ import annotations
@@ -31,7 +37,8 @@ import pyarrow.parquet as pq
 from corpus.readers.shards import shard_paths
 
 SPLITS = ("train", "val", "all")
-SHARD_MODES = ("auto", "row_group", "row")
+# "auto-rows": the rule before loader state 3, kept so older checkpoints resume the same data.
+SHARD_MODES = ("auto", "row_group", "range", "row", "auto-rows")
 
 
 def find_shards(data: str | Path | Sequence[str | Path]) -> list[Path]:
@@ -94,7 +101,11 @@ class LoaderConfig:
     # Streams: the split is divided into this many disjoint document streams, each packed on its
     # own; DDP ranks and DataLoader workers each serve some of them (see model.loader).
     num_streams: int = 1
-    shard_by: str = "auto"  # "auto", "row_group" or "row" (see the module docstring)
+    # How a source is divided over the streams: "auto" (row groups when there are
+    # `min_row_groups_per_stream` per stream, else contiguous row ranges), "row_group", "range",
+    # "row" (every stream decodes every row group: S x the reads) or "auto-rows" (the rule of loader
+    # states before version 3: row groups, else "row"). See the module docstring.
+    shard_by: str = "auto"
     min_row_groups_per_stream: int = 8  # "auto" shards by row group from this many per stream
 
     def __post_init__(self) -> None:
@@ -108,6 +119,19 @@ class LoaderConfig:
             raise ValueError(f"num_streams must be positive, got {self.num_streams}")
         if self.shard_by not in SHARD_MODES:
             raise ValueError(f"shard_by must be one of {SHARD_MODES}, got {self.shard_by!r}")
+
+
+def shard_mode(config: LoaderConfig, n_row_groups: int) -> str:
+    """How a source of `n_row_groups` row groups is divided over `config.num_streams` streams:
+    "row_group", "range" or "row" (`config.shard_by` resolved; see the module docstring)."""
+    S = config.num_streams
+    if S == 1 or config.shard_by == "row_group":
+        return "row_group"  # one stream: every mode reads the same rows in the same order
+    if config.shard_by in ("range", "row"):
+        return config.shard_by
+    if n_row_groups >= config.min_row_groups_per_stream * S:
+        return "row_group"
+    return "row" if config.shard_by == "auto-rows" else "range"
 
 
 @dataclass(frozen=True)
@@ -139,14 +163,16 @@ class ShardDocuments:
         ]
         self._offsets_epoch: int | None = None  # epochs_elapsed's cache: row offsets of one epoch's units
         self._offsets: list[int] = []
-        n_units = sum(map(len, self.row_counts))
-        S = config.num_streams
-        if S == 1 or config.shard_by == "row_group":
-            self.mode = "row_group"
-        elif config.shard_by == "row":
-            self.mode = "row"
-        else:
-            self.mode = "row_group" if n_units >= config.min_row_groups_per_stream * S else "row"
+        self.n_row_groups = sum(map(len, self.row_counts))
+        self.n_rows = sum(map(sum, self.row_counts))  # the same every epoch: only the order changes
+        self.mode = shard_mode(config, self.n_row_groups)
+
+    def row_range(self, stream: int | None = None) -> range:
+        """The global rows (indices into an epoch's order) of stream `stream` (default: this one) in
+        "range" mode: floor(s N / S) up to floor((s + 1) N / S), so sizes differ by at most one row."""
+        s = self.stream if stream is None else stream
+        S, N = self.config.num_streams, self.n_rows
+        return range(s * N // S, (s + 1) * N // S)
 
     def file_order(self, epoch: int) -> list[int]:
         """Indices into `paths` in the order epoch `epoch` reads them."""
@@ -170,10 +196,13 @@ class ShardDocuments:
             out += [Unit(fi, rg, counts[rg]) for rg in self.row_group_order(epoch, fi, len(counts))]
         return out
 
-    def epochs_elapsed(self, position: DocPosition) -> float:
-        """How far through the source a stream at `position` is, in epochs: whole epochs done plus the
-        share of the source's rows that come before `position` in that epoch's order (GPT-3's "epochs
-        elapsed", Table 2.2, counted in documents rather than tokens: no tokenizing needed)."""
+    def epochs_elapsed(self, position: DocPosition, stream: int | None = None) -> float:
+        """How far through its share of the source stream `stream` (default: this one) is at
+        `position`, in epochs: whole epochs done plus the share of the stream's rows that come before
+        `position` in that epoch's order (GPT-3's "epochs elapsed", Table 2.2, counted in documents
+        rather than tokens: no tokenizing needed). In "row" and "row_group" mode a stream's rows are
+        spread over the whole order, so that share is the share of all the source's rows before
+        `position`; in "range" mode it is the share of the stream's own range."""
         # Called at every log record for every stream: the epoch's row offsets are computed once per epoch.
         if self._offsets_epoch != position.epoch:
             counts = [u.rows for u in self.units(position.epoch)]
@@ -185,13 +214,22 @@ class ShardDocuments:
             return float(position.epoch)
         unit = min(position.unit, len(offsets) - 1)
         in_unit = offsets[unit + 1] - offsets[unit] if unit + 1 < len(offsets) else 0
-        return position.epoch + (offsets[unit] + min(position.row, in_unit)) / total
+        before = offsets[unit] + min(position.row, in_unit)
+        if self.mode != "range":
+            return position.epoch + before / total
+        mine = self.row_range(stream)
+        if not mine:
+            return float(position.epoch)
+        return position.epoch + (min(max(before, mine.start), mine.stop) - mine.start) / len(mine)
 
     def _stream_rows(self, unit_index: int, first_global_row: int, n_rows: int) -> range:
         """The rows of a unit that belong to this stream."""
         S = self.config.num_streams
         if self.mode == "row_group":
             return range(n_rows) if unit_index % S == self.stream else range(0)
+        if self.mode == "range":  # the part of this stream's range inside the unit (often none)
+            mine = self.row_range()
+            return range(max(mine.start - first_global_row, 0), max(min(mine.stop - first_global_row, n_rows), 0))
         return range((self.stream - first_global_row) % S, n_rows, S)
 
     def __iter__(self) -> Iterator[tuple[DocPosition, str]]:

@@ -21,6 +21,11 @@ its index i. The main process keeps the latest state of each stream and the coun
 consumed; `state_dict()` is that, and a loader restored from it continues with batch i + 1 from
 every stream's next block: the same batches an uninterrupted run would have seen, whatever was
 prefetched and thrown away. The data order depends on the seed, S and the batch size, not on W.
+
+The state also records how each source was divided over the streams (`model.data.shard_mode`), and a
+loader refuses a state whose division differs. States of version 2 were written when "auto" meant
+"row groups, else every stream reads every row group and keeps every S-th row"; loading one switches
+an "auto" loader to that rule ("auto-rows"), so an older checkpoint continues the same data.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import json
 import os
 import signal
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +43,13 @@ import torch
 from tokenizers import Tokenizer
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from model.data import DocPosition, LoaderConfig, ShardDocuments, name_salt
+from model.data import DocPosition, LoaderConfig, ShardDocuments, name_salt, shard_mode
 from model.mixing import ALL, Source, mix_choices
 from model.packing import BlockPacker
 
-STATE_VERSION = 2
+STATE_VERSION = 3
+# Version 2 (before the "range" mode): same layout, no shard modes, and "auto" meant "auto-rows".
+READABLE_STATE_VERSIONS = (2, 3)
 
 
 def fresh_stream_state(sources: Sequence[Source]) -> dict[str, Any]:
@@ -177,7 +184,7 @@ class TokenLoader:
         self._cursor = 0  # batches this rank has consumed
         self._states = {g: fresh_stream_state(self.sources) for g in self.local_streams}
         self.tokens_emitted = 0  # tokens yielded in x by this loader object (for statistics)
-        self._footers: dict[str, ShardDocuments] = {}
+        self._footers: dict[str, ShardDocuments] = {}  # per source, its Parquet footers (stream 0's view)
 
     @property
     def epoch(self) -> int:
@@ -194,14 +201,26 @@ class TokenLoader:
         mean over the streams of how far each is through its share of the source)."""
         out = {}
         for src in self.sources:
-            if src.name not in self._footers:  # read each source's Parquet footers once
-                self._footers[src.name] = ShardDocuments(src.paths, self.config, 0, name_salt(src.name))
-            docs = self._footers[src.name]
-            states = list(self._states.values())
-            blocks = sum(int(st.get("blocks", {}).get(src.name, 0)) for st in states)
-            epochs = [docs.epochs_elapsed(DocPosition(**st["sources"][src.name]["position"])) for st in states]
+            docs = self._source_footers(src)
+            states = self._states
+            blocks = sum(int(st.get("blocks", {}).get(src.name, 0)) for st in states.values())
+            epochs = [docs.epochs_elapsed(DocPosition(**st["sources"][src.name]["position"]), stream=g)
+                      for g, st in states.items()]
             out[src.name] = {"tokens": blocks * self.config.block_size, "epochs": sum(epochs) / len(epochs)}
         return out
+
+    def _source_footers(self, src: Source) -> ShardDocuments:
+        # Read each source's Parquet footers once; rebuilt when load_state_dict changes the config.
+        docs = self._footers.get(src.name)
+        if docs is None or docs.config is not self.config:
+            docs = self._footers[src.name] = ShardDocuments(src.paths, self.config, 0, name_salt(src.name))
+        return docs
+
+    def shard_modes(self, config: LoaderConfig | None = None) -> dict[str, str]:
+        """Per source, how it is divided over the streams under `config` (default: this loader's):
+        "row_group", "range" or "row" (`model.data.shard_mode`)."""
+        config = config or self.config
+        return {src.name: shard_mode(config, self._source_footers(src).n_row_groups) for src in self.sources}
 
     def _fingerprint(self) -> dict[str, Any]:
         c = self.config
@@ -217,12 +236,18 @@ class TokenLoader:
         In DDP, merge the ranks' dicts with `merge_states` before saving.
         """
         return {"version": STATE_VERSION, "cursor": self._cursor, "world_size": self.world_size,
-                "streams": {str(g): self._states[g] for g in self.local_streams}, **self._fingerprint()}
+                "streams": {str(g): self._states[g] for g in self.local_streams},
+                "shard_by": self.config.shard_by, "shard_modes": self.shard_modes(), **self._fingerprint()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Continue from a `state_dict()`; the next batch is the one that followed it."""
-        if state.get("version") != STATE_VERSION:
-            raise ValueError(f"loader state version {state.get('version')!r} is not {STATE_VERSION}: "
+        """Continue from a `state_dict()`; the next batch is the one that followed it.
+
+        A state written before version 3 (or by a loader that continued one) switches an "auto"
+        loader to "auto-rows", the rule it was written with, so it continues the same data.
+        """
+        version = state.get("version")
+        if version not in READABLE_STATE_VERSIONS:
+            raise ValueError(f"loader state version {version!r} is not one of {READABLE_STATE_VERSIONS}: "
                              "it was written by an older webtext; start a fresh run")
         for key, mine in self._fingerprint().items():
             if state.get(key) != mine:
@@ -233,7 +258,16 @@ class TokenLoader:
         missing = [g for g in self.local_streams if str(g) not in state["streams"]]
         if missing:
             raise ValueError(f"loader state lacks streams {missing}")
-        self._states = {g: state["streams"][str(g)] for g in self.local_streams}
+        saved_rule = "auto-rows" if version == 2 else state.get("shard_by")
+        config = self.config
+        if config.shard_by == "auto" and saved_rule == "auto-rows":
+            config = replace(config, shard_by="auto-rows")
+        if "shard_modes" in state and state["shard_modes"] != self.shard_modes(config):
+            raise ValueError(
+                f"loader state divided its sources over the streams as {state['shard_modes']} "
+                f"(shard_by={state.get('shard_by')!r}); this loader (shard_by={self.config.shard_by!r}) would "
+                f"divide them as {self.shard_modes(config)}: resuming would not continue the same streams"
+            )
         # Any world size continues the same data: each stream's state is its own, and the streams of rank r
         # are r, r + R, ... read round-robin, so R ranks x A micro-batches per step read exactly the blocks
         # that R' ranks x A' read when R x A = R' x A' (tested). Only the per-rank batch count is rescaled.
@@ -241,6 +275,9 @@ class TokenLoader:
         if consumed % self.world_size:
             raise ValueError(f"{consumed} batches were read by {state.get('world_size')} ranks in all; "
                              f"{self.world_size} ranks cannot continue them evenly")
+        # Every check passed: only now change the loader (a refused state leaves it as it was).
+        self.config = config
+        self._states = {g: state["streams"][str(g)] for g in self.local_streams}
         self._cursor = consumed // self.world_size
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
