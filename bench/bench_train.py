@@ -238,8 +238,9 @@ def run_nanogpt_trainer(cfg: GPTConfig, args: argparse.Namespace, checkout: Path
                         dataset: str) -> float:
     """Run nanoGPT's train.py (cwd = root, which holds data/<dataset> and its configurator.py) and
     return its median tokens/s after warm-up: batch x block / the per-iteration time it logs."""
+    env = {**os.environ, **dict(kv.split("=", 1) for kv in args.nanogpt_env)}
     proc = subprocess.run([sys.executable, str(checkout / "train.py"), *nanogpt_train_flags(cfg, args, dataset)],
-                          cwd=root, capture_output=True, text=True)
+                          cwd=root, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"nanoGPT train.py failed:\n{proc.stderr[-2000:]}")
     tokens = args.batch_size * cfg.block_size
@@ -315,6 +316,10 @@ def main() -> None:
                    help="alternating whole-trainer runs (model.train, then nanoGPT train.py) with --nanogpt")
     p.add_argument("--webtext-env", nargs="+", default=[], metavar="KEY=VALUE",
                    help="extra environment for the model.train runs only (e.g. to measure glibc malloc settings)")
+    p.add_argument("--nanogpt-env", nargs="+", default=[], metavar="KEY=VALUE",
+                   help="extra environment for nanoGPT's train.py only: give it the glibc settings model.train "
+                        "applies itself (MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824 "
+                        "MALLOC_TOP_PAD_=536870912) to compare the trainers with the allocator equal")
     p.add_argument("--webtext-args", nargs="+", default=[], metavar="ARG",
                    help="extra model.train flags (after the others, so they win), e.g. --loader-workers=0")
     p.add_argument("--skip-model", action="store_true", help="with --nanogpt: the whole trainers only")
@@ -367,7 +372,7 @@ def main() -> None:
     if args.nanogpt and not args.skip_train:
         print("trainers (median tokens/s over the steps after --warmup, each from its own per-step log; both "
               f"inherit OMP_WAIT_POLICY and run {max(args.threads)} threads; webtext's extra environment: "
-              f"{' '.join(args.webtext_env) or 'none'}):\n"
+              f"{' '.join(args.webtext_env) or 'none'}; nanoGPT's: {' '.join(args.nanogpt_env) or 'none'}):\n"
               "  webtext: python -m model.train " + " ".join(webtext_train_flags(cfg, args, Path("SHARDS"), Path("OUT")))
               + f"\n  nanoGPT ({args.nanogpt}): python train.py "
               + " ".join(nanogpt_train_flags(cfg, args, "webtext_bench")))
