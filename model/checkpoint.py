@@ -129,6 +129,8 @@ def load_train_state(ckpt_dir: str | Path) -> dict[str, Any] | None:
     if not (ckpt_dir / STATE_FILE).is_file():
         return None
     state = json.loads((ckpt_dir / STATE_FILE).read_text())
+    if not (ckpt_dir / WEIGHTS_FILE).is_file():  # a download without the full weights (a sharded resume)
+        return state
     weights_step = weights_metadata(ckpt_dir / WEIGHTS_FILE).get("step")
     if weights_step is not None and int(weights_step) != int(state["step"]):
         raise ValueError(

@@ -92,6 +92,10 @@ class CheckpointStore:
     def sharded_location(self, name: str, what: str) -> str | None:
         raise NotImplementedError
 
+    def location_of(self, name: str) -> str:
+        """The path or URL of the step folder `name`."""
+        raise NotImplementedError
+
     def sharded_target(self, step: int, what: str) -> str:
         """Where all ranks write the sharded state `what` of the checkpoint of `step`."""
         raise NotImplementedError
@@ -129,6 +133,9 @@ class LocalStore(CheckpointStore):
         folder = self.root / name / what
         return str(folder) if folder.is_dir() else None
 
+    def location_of(self, name: str) -> str:
+        return str(self.root / name)
+
     def sharded_target(self, step: int, what: str) -> str:
         # Beside the step folder until the save moves it in (see model.checkpoint.save_step_checkpoint).
         return str(self.root / f".{step_dir_name(step)}.{what}")
@@ -162,6 +169,7 @@ class RemoteStore(CheckpointStore):
         return "/".join([self.root, *parts])
 
     def list(self) -> list[tuple[int, str]]:
+        self.fs.invalidate_cache(self.root)  # other processes (ranks, earlier runs) write here too
         found = []
         for path in self.fs.glob(self._url(f"{CKPT_PREFIX}*", STATE_FILE)):
             name = path.rstrip("/").split("/")[-2]
@@ -172,6 +180,7 @@ class RemoteStore(CheckpointStore):
 
     def latest(self) -> str | None:
         pointer = self._url(LATEST_FILE)
+        self.fs.invalidate_cache(self.root)
         if self.fs.exists(pointer):
             name = self.fs.cat_file(pointer).decode("utf-8").strip()
             if _STEP_RE.match(name) and self.fs.exists(self._url(name, STATE_FILE)):
@@ -182,6 +191,9 @@ class RemoteStore(CheckpointStore):
     def sharded_location(self, name: str, what: str) -> str | None:
         path = self._url(name, what)
         return self.fs.unstrip_protocol(path) if self.fs.exists(path) else None
+
+    def location_of(self, name: str) -> str:
+        return self.fs.unstrip_protocol(self._url(name))
 
     def sharded_target(self, step: int, what: str) -> str:
         return self.fs.unstrip_protocol(self._url(step_dir_name(step), what))

@@ -1,52 +1,34 @@
-"""How a training run starts, saves and stops: which checkpoint to resume, refusing to overwrite
-another run, the clock of time-triggered saves, and Ctrl-C / SIGTERM as "save and stop"."""
+"""How a training run starts, saves and stops: refusing to overwrite another run's checkpoints, the clock
+of time-triggered saves, and Ctrl-C / SIGTERM as "save and stop". (Which checkpoint to resume:
+`model.checkpoint_store.find_resume`.)"""
 
 from __future__ import annotations
 
 import signal
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from model.checkpoint import STATE_FILE, list_checkpoints, load_train_state, resolve_checkpoint
+from model.checkpoint_store import CheckpointStore, Resumed
 
 
-def find_resume_checkpoint(resume: str | None, out: Path) -> Path | None:
-    """The checkpoint folder to continue, per --resume (None: start fresh)."""
-    if resume is None:
-        return None
-    if resume in ("latest", "auto"):
-        ckpt = resolve_checkpoint(out)
-        if ckpt is None and resume == "latest":
-            raise SystemExit(f"--resume: no checkpoint ({STATE_FILE}) in {out}; use --resume auto to start "
-                             "fresh when there is none")
-        if ckpt is not None and load_train_state(ckpt) is None:
-            raise SystemExit(f"--resume: {ckpt} has weights but no {STATE_FILE}; it cannot be continued")
-        return ckpt
-    ckpt = resolve_checkpoint(resume)
-    if ckpt is None or load_train_state(ckpt) is None:
-        raise SystemExit(f"--resume {resume}: not a checkpoint folder (no {STATE_FILE})")
-    return ckpt
-
-
-def refuse_to_replace(out: Path, resumed: Path | None, overwrite: bool) -> None:
-    """Stop a run whose `out` holds checkpoints of another run: its first save would delete them
-    (maybe days of work). That is a fresh run, or one resumed from a checkpoint outside `out`;
+def refuse_to_replace(store: CheckpointStore, resumed: Resumed | None, overwrite: bool) -> None:
+    """Stop a run whose checkpoint store holds checkpoints of another run: its first save would delete them
+    (maybe days of work). That is a fresh run, or one resumed from a checkpoint in another store;
     `--overwrite` says it is intended, `--resume` continues them instead. (Resuming an older checkpoint
-    of `out` itself is a deliberate branch: the newer ones are replaced, as the log says.)"""
-    found = list_checkpoints(out)
+    of the same store is a deliberate branch: the newer ones are replaced, as the log says.)"""
+    found = store.list()
     if not found or overwrite:
         return
-    if resumed is not None and resumed.resolve().parent == out.resolve():
+    if resumed is not None and resumed.store.same_as(store):
         return
-    names = ", ".join(p.name for _, p in found[-3:]) + (", ..." if len(found) > 3 else "")
-    run = "a fresh run" if resumed is None else f"a run resumed from {resumed}"
+    names = ", ".join(name for _, name in found[-3:]) + (", ..." if len(found) > 3 else "")
+    run = "a fresh run" if resumed is None else f"a run resumed from {resumed.store.location_of(resumed.name)}"
     raise SystemExit(
-        f"{out} already holds {len(found)} checkpoint(s) of another run ({names}) and {run} would replace "
-        "them at its first save: continue them with --resume (or --resume auto), train into another --out, "
-        "or pass --overwrite to replace them"
+        f"{store.location} already holds {len(found)} checkpoint(s) of another run ({names}) and {run} would "
+        "replace them at its first save: continue them with --resume (or --resume auto), train into another "
+        "--out / --checkpoint-dir, or pass --overwrite to replace them"
     )
 
 class SaveTimer:

@@ -16,22 +16,25 @@ from typing import Any
 import numpy as np
 import torch
 from tokenizers import Tokenizer
+from torch.distributed.fsdp import FSDPModule
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from corpus.benchmarks import TaskSpecError, load_task
-from model.checkpoint import load_model, load_train_state
+from model.checkpoint import CONFIG_FILE, load_model, load_train_state
+from model.checkpoint_store import CheckpointStore, Resumed
+from model.checkpoint_store import find_resume as find_checkpoint
 from model.config import PRESET_TRAINING, PRESETS, GPTConfig
 from model.data import LoaderConfig, iter_texts
 from model.distributed import DistEnv, all_gather_json
-from model.fsdp import shard_model
+from model.fsdp import MODEL_DCP_DIR, load_sharded_model, shard_model
 from model.gpt import GPT
 from model.incontext import TaskProbe
 from model.loader import TokenLoader
 from model.mixing import Source, discover_sources, parse_mix, preset_mix, unused_sources
 from model.optim import OptimConfig
 from model.precision import Precision
-from model.run_control import find_resume_checkpoint, refuse_to_replace
-from model.tokenizer import TOKENIZER_FILE, load_or_train_tokenizer, load_tokenizer
+from model.run_control import refuse_to_replace
+from model.tokenizer import TOKENIZER_FILE, load_or_train_tokenizer, load_tokenizer, save_tokenizer
 from model.train_config import RUN_DEFAULTS, TrainConfig, model_config
 
 Log = Callable[[str], None]
@@ -49,10 +52,16 @@ def seed_everything(seed: int) -> None:
 
 @dataclass(frozen=True)
 class Resume:
-    """The checkpoint a run continues and its train_state.json (both None for a fresh run)."""
+    """The checkpoint a run continues and its train_state.json (all None for a fresh run). `ckpt_dir` is a
+    local folder with its files (a download, for a checkpoint in a bucket); `source` says where it lives."""
 
     ckpt_dir: Path | None = None
     state: dict[str, Any] | None = None
+    source: Resumed | None = None
+
+    def sharded(self, what: str) -> str | None:
+        """The path or URL of the checkpoint's sharded state `what` (`--fsdp`), or None if it has none."""
+        return self.source.sharded(what) if self.source is not None else None
 
     @property
     def saved_config(self) -> dict[str, Any]:
@@ -60,12 +69,14 @@ class Resume:
         return self.state.get("train_config", {}) if self.state is not None else {}
 
 
-def find_resume(cfg: TrainConfig, out: Path) -> Resume:
-    """The checkpoint `--resume` names (or none); stops a run that would replace another run's checkpoints."""
-    ckpt_dir = find_resume_checkpoint(cfg.resume, out)
-    state = load_train_state(ckpt_dir) if ckpt_dir is not None else None
-    refuse_to_replace(out, ckpt_dir if state is not None else None, cfg.overwrite)
-    return Resume(ckpt_dir, state)
+def find_resume(cfg: TrainConfig, env: DistEnv, out: Path, store: CheckpointStore) -> Resume:
+    """The checkpoint `--resume` names (or none); stops a run that would replace another run's checkpoints.
+    A sharded run (`--fsdp`) reads its weights from the checkpoint's shards: a bucket's full weights are
+    not downloaded."""
+    source = find_checkpoint(cfg.resume, store, out, env.rank, with_weights=not cfg.fsdp)
+    state = load_train_state(source.folder) if source is not None else None
+    refuse_to_replace(store, source if state is not None else None, cfg.overwrite)
+    return Resume(source.folder, state, source) if source is not None else Resume()
 
 
 def setting(cfg: TrainConfig, resume: Resume, key: str) -> Any:
@@ -162,6 +173,8 @@ def prepare_tokenizer(cfg: TrainConfig, env: DistEnv, out: Path, resume: Resume,
         if not src.is_file():
             raise SystemExit(f"--resume: {src} is missing; the checkpoint cannot be used without its tokenizer")
         tok = load_tokenizer(src)
+        if env.is_main and not tok_path.is_file():  # another machine's --out: keep it for the next saves
+            save_tokenizer(tok, tok_path)
     else:
         vocab = cfg.vocab_size or PRESETS[settings.preset]["vocab_size"]
         if env.is_main:
@@ -185,12 +198,18 @@ def prepare_tokenizer(cfg: TrainConfig, env: DistEnv, out: Path, resume: Resume,
 
 
 def build_model(cfg: TrainConfig, env: DistEnv, resume: Resume, settings: Settings, tok: Tokenizer,
-                log: Log) -> GPT:
-    """The checkpoint's model, or a fresh one of the preset (the same initial weights on every rank)."""
+                precision: Precision, log: Log) -> GPT:
+    """The checkpoint's model, or a fresh one of the preset (the same initial weights on every rank).
+    Resumed with `--fsdp` from a checkpoint with sharded weights, it comes back already sharded."""
     seed_everything(settings.seed)  # the same initial weights on every rank (DDP also broadcasts rank 0's)
-    if resume.state is not None:
-        model = load_model(resume.ckpt_dir, env.device)
+    shards = resume.sharded(MODEL_DCP_DIR) if cfg.fsdp else None
+    if resume.state is not None and shards is not None:
+        model = load_sharded_model(GPTConfig.load(resume.ckpt_dir / CONFIG_FILE), shards, env.world_size,
+                                   env.device, precision)
         model_cfg: GPTConfig = model.config
+    elif resume.state is not None:
+        model = load_model(resume.ckpt_dir, env.device)
+        model_cfg = model.config
     else:
         model_cfg = model_config(cfg, settings.preset, tok.get_vocab_size())
         model = GPT(model_cfg).to(env.device)
@@ -221,7 +240,7 @@ class Models:
 def wrap_model(model: GPT, cfg: TrainConfig, env: DistEnv, precision: Precision) -> Models:
     """Shard (`--fsdp`), compile (`--compile`) and DDP-wrap `model` as the run asks."""
     device = env.device
-    if cfg.fsdp:
+    if cfg.fsdp and not isinstance(model, FSDPModule):  # a sharded resume comes sharded
         shard_model(model, env.world_size, device, precision)
     for_eval = torch.compile(model) if cfg.compile else model
     for_training = (DDP(for_eval, device_ids=[device.index] if device.type == "cuda" else None)
@@ -324,6 +343,7 @@ class RunSetup:
     cfg: TrainConfig
     env: DistEnv
     out: Path
+    store: CheckpointStore      # where checkpoints go: --checkpoint-dir, else --out
     settings: Settings
     precision: Precision
     ctx: contextlib.AbstractContextManager  # the forward pass's autocast (one object, entered per forward)

@@ -44,6 +44,7 @@ from tqdm import tqdm  # noqa: E402
 # The run's pieces, one concern per module (`_train` wires them). Names marked F401 are imported only so
 # that `model.train.X` keeps working for callers and tests.
 from model.checkpoint import load_model  # noqa: E402,F401
+from model.checkpoint_store import open_store  # noqa: E402
 from model.checkpointing import Checkpointer, replaced_checkpoints, restore  # noqa: E402
 from model.cli import is_terminal, run_cli  # noqa: E402
 from model.cpu_allocator import keep_freed_memory  # noqa: E402
@@ -54,7 +55,7 @@ from model.metrics import tensorboard_available  # noqa: E402
 from model.mfu import device_peak_flops, matmul_precision  # noqa: E402
 from model.optim import build_optimizer  # noqa: E402
 from model.precision import choose_precision  # noqa: E402
-from model.run_control import SaveTimer, StopRequest, find_resume_checkpoint, refuse_to_replace  # noqa: E402,F401
+from model.run_control import SaveTimer, StopRequest, refuse_to_replace  # noqa: E402,F401
 from model.run_setup import (  # noqa: E402,F401
     RunSetup,
     build_loader,
@@ -119,7 +120,8 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
 
     # --- what the run is: the resumed checkpoint and the settings it fixes, inputs, tokenizer ---
-    resume = find_resume(cfg, out)
+    store = open_store(cfg.checkpoint_dir or out, out)
+    resume = find_resume(cfg, env, out, store)
     settings = resolve_settings(cfg, resume)
     sources, task_probe = read_inputs(cfg, settings.mix, log)
     tokenizer = prepare_tokenizer(cfg, env, out, resume, settings, sources, log)
@@ -127,7 +129,7 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
         return tokenizer.summary()
 
     # --- the model, its batch and optimizer, the data ---
-    model = build_model(cfg, env, resume, settings, tokenizer.tok, log)
+    model = build_model(cfg, env, resume, settings, tokenizer.tok, precision, log)
     # MFU: the model's training FLOPs per token (6N + attention, the banded layers' real work) against the
     # accelerator's dense peak at the precision the matmuls run in (None on CPUs and unknown devices).
     model_flops = flops_per_token(model.config)
@@ -138,7 +140,7 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
     optimizer = build_optimizer(model, optim, device.type)
     streams = data_streams(cfg, env, resume)
     loader = build_loader(cfg, env, settings, sources, tokenizer.tok, model.config.block_size, streams)
-    setup = RunSetup(cfg=cfg, env=env, out=out, settings=settings, precision=precision, ctx=ctx, scaler=scaler,
+    setup = RunSetup(cfg=cfg, env=env, out=out, store=store, settings=settings, precision=precision, ctx=ctx, scaler=scaler,
                      tokenizer=tokenizer, sources=sources, task_probe=task_probe, models=models, optim=optim,
                      optimizer=optimizer, batch=batch, streams=streams, loader=loader, model_flops=model_flops,
                      peak_flops=peak)
@@ -148,7 +150,7 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
 
     # --- logs, the checkpoints this run replaces, the loop ---
     metrics, tb = open_logs(cfg, env, out, step if resume.state is not None else None, tensorboard_available)
-    replaced = replaced_checkpoints(out, resume, step, env, log)
+    replaced = replaced_checkpoints(store, resume, step, env, log)
     log(describe(setup, threads))
     state = TrainState(step, tokens_seen)
     logs = RunLogs(log, metrics, tb, *open_progress(cfg, env, settings.max_steps, step, is_terminal))
@@ -159,7 +161,7 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
     finally:
         logs.close()
 
-    summary = summarize(setup, state, plot_losses(setup, state, log))
+    summary = summarize(setup, state, plot_losses(setup, state, log), checkpointer.saved)
     if env.is_main:
         print_summary(summary, cfg.log_interval, settings.preset)
     return summary

@@ -30,6 +30,7 @@ class TrainConfig:
 
     data: str = "data/shards"
     out: str = "data/checkpoints"
+    checkpoint_dir: str | None = None  # where ckpt-NNNNNN/ go: a folder or an fsspec URL (None: `out`)
     mix: str | None = None  # "webtext=0.6,commoncrawl=0.4": weights of subfolders of `data`
     mix_preset: str | None = None  # "gpt3": GPT-3 Table 2.2's weights for the subfolders present
     val_fraction: float | None = None
@@ -118,13 +119,19 @@ def build_parser() -> argparse.ArgumentParser:
                          "keep their ratios); instead of --mix")
     io.add_argument("--out", default=d.out,
                     help="folder for tokenizer.json, ckpt-NNNNNN/ checkpoints, latest, metrics.jsonl, loss.png")
+    io.add_argument("--checkpoint-dir", default=None, metavar="DIR|URL",
+                    help="where the ckpt-NNNNNN/ folders and `latest` go: a folder, or any fsspec URL "
+                         "(s3://bucket/run with s3fs installed, gs://... with gcsfs); every rank writes its "
+                         "shards there under --fsdp, so nodes need no shared filesystem. Credentials and "
+                         "endpoints come from the environment (AWS_*, GOOGLE_*), never from flags "
+                         "(default: --out)")
     io.add_argument("--val-fraction", type=fraction, default=argparse.SUPPRESS,
                     help="share of documents held out for validation, chosen by a hash of `id`, in [0, 1) "
                          f"(default: {r0['val_fraction']})")
     io.add_argument("--resume", nargs="?", const="latest", default=argparse.SUPPRESS, metavar="auto|DIR",
-                    help="continue training: bare --resume needs a checkpoint in --out (the latest); "
+                    help="continue training: bare --resume needs a checkpoint in --checkpoint-dir (the latest); "
                          "--resume auto uses the latest if there is one, else starts fresh; "
-                         "--resume DIR continues that ckpt-NNNNNN folder. The checkpoint's preset, batch, "
+                         "--resume DIR|URL continues that ckpt-NNNNNN folder or run. The checkpoint's preset, batch, "
                          "schedule, seed, mixture and streams are used unless given again "
                          "(default: start fresh)")
     io.add_argument("--overwrite", action="store_true", default=d.overwrite,

@@ -15,7 +15,6 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from model.checkpoint import resolve_checkpoint
 from model.checkpointing import Checkpointer
 from model.distributed import DistEnv, all_reduce_sum
 from model.fsdp import scalar
@@ -303,11 +302,14 @@ def plot_losses(setup: RunSetup, state: TrainState, log: Log) -> Path | None:
     return plot
 
 
-def summarize(setup: RunSetup, state: TrainState, plot: Path | None) -> dict[str, Any]:
-    """The run's summary: outcome, losses, throughput (and MFU), where its files are."""
+def summarize(setup: RunSetup, state: TrainState, plot: Path | None, saved: str | None) -> dict[str, Any]:
+    """The run's summary: outcome, losses, throughput (and MFU), where its files are. `saved`: the last
+    checkpoint this run wrote (else the store's latest is reported)."""
     env, out, train_time = setup.env, setup.out, state.train_time
     tokens = state.tokens_seen - state.start_tokens  # trained by this run
-    saved_ckpt = resolve_checkpoint(out)
+    if saved is None:
+        latest = setup.store.latest()
+        saved = setup.store.location_of(latest) if latest is not None else None
     return {
         "status": state.status,
         "steps": state.step,
@@ -325,7 +327,7 @@ def summarize(setup: RunSetup, state: TrainState, plot: Path | None) -> dict[str
         "peak_flops": setup.peak_flops,
         "train_time_s": train_time,
         "params": setup.models.module.num_params(),
-        "checkpoint": str(saved_ckpt) if saved_ckpt is not None else None,
+        "checkpoint": saved,
         "out": str(out),
         "tokenizer": str(setup.tokenizer.path),
         "tokenizer_trained": setup.tokenizer.trained,

@@ -11,6 +11,7 @@ import torch
 from model.checkpoint import load_model, load_train_state
 from model.checkpoint_store import LocalStore, RemoteStore, find_resume, open_store
 from model.config import GPTConfig
+from model.fsdp import check_all_ranks_wrote
 from model.gpt import GPT
 
 
@@ -85,3 +86,14 @@ def test_sharded_targets_and_prepare(tmp_path: Path, s3_endpoint: str) -> None:
     local = open_store(tmp_path / "run", tmp_path)
     target = Path(local.sharded_target(7, "optimizer_dcp"))
     assert target.parent == tmp_path / "run" and target.name == ".ckpt-000007.optimizer_dcp"
+
+
+def test_a_local_sharded_save_missing_a_ranks_file_is_refused(tmp_path: Path) -> None:
+    """Nodes that do not share the checkpoint folder each write their ranks' shards to their own disk."""
+    folder = tmp_path / ".ckpt-000004.optimizer_dcp"
+    folder.mkdir()
+    for name in (".metadata", "__0_0.distcp", "__2_0.distcp"):
+        (folder / name).write_bytes(b"x")
+    check_all_ranks_wrote(folder, 1)
+    with pytest.raises(RuntimeError, match=r"rank\(s\) \[1, 3\].*--checkpoint-dir"):
+        check_all_ranks_wrote(folder, 4)

@@ -38,7 +38,7 @@ def test_sharded_training_matches_one_process_and_resumes_on_any_world_size(shar
     out = tmp_path / "sharded"
     torchrun(2, [*common, "--out", str(out), "--fsdp", "--run-steps", "2"])          # 2 ranks, steps 1-2
     saved = out / "ckpt-000002"
-    assert (saved / "optimizer_dcp").is_dir() and (saved / "model.safetensors").is_file()
+    assert (saved / "optimizer_dcp").is_dir() and (saved / "model_dcp").is_dir() and (saved / "model.safetensors").is_file()
     assert load_model(saved).num_params() == reference["params"]                   # consolidated weights
     moved = train_mod.main([*common, "--out", str(out), "--fsdp", "--resume", "--run-steps", "2"])  # 1 rank
     assert moved["steps"] == 4 and moved["grad_accum_steps"] == 4

@@ -190,6 +190,17 @@ def test_two_process_ddp_matches_one_process(shard_dir: Path, tmp_path: Path, to
          *common, "--out", str(tmp_path / "moved"), "--run-steps", "3"],
         capture_output=True, text=True, timeout=240, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    # On the same 2 processes, from another --out: every rank gets its own RNG state back (rank 1's once
+    # failed: a row of the stacked states was restored as a view).
+    done = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "model.train",
+         *common, "--out", str(tmp_path / "again"), "--resume", str(tmp_path / "moved" / "ckpt-000003")],
+        capture_output=True, text=True, timeout=240, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    again = read_metrics(tmp_path / "again")
+    assert [r["step"] for r in again] == [4, 5, 6]
+    for a, b in zip(again, one[3:]):
+        assert a["loss"] == pytest.approx(b["loss"], abs=1e-5), a["step"]
     moved = train_mod.main(["--data", str(shard_dir), "--out", str(tmp_path / "moved"), "--resume", *TINY,
                             "--log-interval", "1", "--eval-interval", "3"])
     assert moved["steps"] == 6 and moved["grad_accum_steps"] == 2 and moved["world_size"] == 1

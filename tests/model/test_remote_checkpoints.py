@@ -1,0 +1,74 @@
+"""`model.train --checkpoint-dir s3://...` against moto's S3 server on 127.0.0.1: checkpoints go to the bucket,
+not to --out; another --out (another node, no shared disk) resumes from the bucket on the same loss curve;
+under --fsdp every rank writes its own shards there and a different world size resumes them."""
+
+from __future__ import annotations
+
+import fsspec
+import pytest
+
+from model import train as train_mod
+from model.tokenizer import save_tokenizer
+from tests.model.test_fsdp import torchrun
+from tests.model.test_train_cli import TINY, read_metrics
+
+
+def bucket_files(prefix: str) -> set[str]:
+    fs, root = fsspec.core.url_to_fs(prefix)
+    fs.invalidate_cache()
+    return {p[len(root) + 1:] for p in fs.find(root)}
+
+
+def same_curve(run: list[dict], reference: list[dict]) -> None:
+    by_step = {r["step"]: r for r in reference}
+    for r in run:
+        assert r["loss"] == pytest.approx(by_step[r["step"]]["loss"], abs=1e-4), r["step"]
+        assert r.get("val_loss") == pytest.approx(by_step[r["step"]].get("val_loss"), abs=1e-4), r["step"]
+
+
+def test_checkpoints_in_a_bucket_resume_on_another_machine(shard_dir, tmp_path, tokenizer, s3_endpoint) -> None:
+    common = ["--data", str(shard_dir), "--max-steps", "4", "--log-interval", "1", "--eval-interval", "2",
+              "--loader-workers", "0", *TINY]
+    for name in ("reference", "node-a"):
+        save_tokenizer(tokenizer, tmp_path / name / "tokenizer.json")
+    reference = train_mod.main([*common, "--out", str(tmp_path / "reference")])
+
+    url = "s3://bucket/run-ddp"
+    train_mod.main([*common, "--out", str(tmp_path / "node-a"), "--checkpoint-dir", url, "--run-steps", "2",
+                    "--keep-last", "1"])
+    assert not list((tmp_path / "node-a").glob("ckpt-*"))  # nothing of the checkpoint stays on the local disk
+    assert {"latest", "ckpt-000002/train_state.json", "ckpt-000002/model.safetensors",
+            "ckpt-000002/tokenizer.json", "ckpt-000002/optimizer.pt"} <= bucket_files(url)
+
+    # node-b has neither the tokenizer nor any checkpoint: both come from the bucket.
+    resumed = train_mod.main([*common, "--out", str(tmp_path / "node-b"), "--checkpoint-dir", url, "--resume",
+                              "--keep-last", "1"])
+    assert resumed["steps"] == 4 and resumed["checkpoint"] == f"{url}/ckpt-000004"
+    same_curve(read_metrics(tmp_path / "node-b"), read_metrics(tmp_path / "reference"))
+    assert resumed["last_loss"] == pytest.approx(reference["last_loss"], abs=1e-4)
+    assert not any(f.startswith("ckpt-000002") for f in bucket_files(url))  # --keep-last 1
+
+    with pytest.raises(SystemExit, match=r"already holds 1 checkpoint\(s\)"):  # a fresh run would replace them
+        train_mod.main([*common, "--out", str(tmp_path / "node-c"), "--checkpoint-dir", url])
+
+
+@pytest.mark.slow  # two torchrun launches
+def test_sharded_checkpoints_in_a_bucket_resume_on_another_world_size(shard_dir, tmp_path, tokenizer,
+                                                                      s3_endpoint) -> None:
+    common = ["--data", str(shard_dir), "--max-steps", "4", "--log-interval", "1", "--eval-interval", "2",
+              "--data-streams", "4", "--batch-tokens", str(4 * 4 * 32), "--loader-workers", "0", *TINY]
+    for name in ("reference", "sharded"):
+        save_tokenizer(tokenizer, tmp_path / name / "tokenizer.json")
+    train_mod.main([*common, "--out", str(tmp_path / "reference")])
+
+    url = "s3://bucket/run-fsdp"
+    torchrun(2, [*common, "--out", str(tmp_path / "sharded"), "--checkpoint-dir", url, "--fsdp", "--run-steps", "2"])
+    files = bucket_files(url)
+    for what in ("model_dcp", "optimizer_dcp"):  # each rank's shards, and DCP's metadata
+        assert {f"ckpt-000002/{what}/.metadata", f"ckpt-000002/{what}/__0_0.distcp",
+                f"ckpt-000002/{what}/__1_0.distcp"} <= files
+    torchrun(1, [*common, "--out", str(tmp_path / "other-node"), "--checkpoint-dir", url, "--fsdp", "--resume"])
+    cache = tmp_path / "other-node" / ".checkpoint-cache" / "rank-0" / "ckpt-000002"
+    assert not (cache / "model.safetensors").exists()  # a sharded resume reads its shards, not the full weights
+    same_curve(read_metrics(tmp_path / "other-node"), read_metrics(tmp_path / "reference"))
+    assert [r["step"] for r in read_metrics(tmp_path / "other-node")] == [3, 4]
