@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ WEIGHTS_FILE = "model.safetensors"
 STATE_FILE = "train_state.json"
 OPTIMIZER_FILE = "optimizer.pt"
 LATEST_FILE = "latest"
+SHARDED_WEIGHTS_DIR = "model_dcp"  # --fsdp: each rank's shards of the weights (torch.distributed.checkpoint)
 CKPT_PREFIX = "ckpt-"
 _CKPT_RE = re.compile(r"^ckpt-(\d+)$")
 # Parameters that share storage with another one and are therefore not written.
@@ -69,7 +71,9 @@ def weights_metadata(path: str | Path) -> dict[str, str]:
 
 
 def load_model(ckpt_dir: str | Path, device: str | torch.device = "cpu") -> GPT:
-    """Build a `GPT` from `config.json` + `model.safetensors` in `ckpt_dir` (no pickle involved).
+    """Build a `GPT` from `config.json` + `model.safetensors` in `ckpt_dir` (no pickle involved), or from
+    the sharded weights in `model_dcp/` when the folder has no consolidated file (an `--fsdp` checkpoint
+    saved with `--consolidate last`).
 
     The model is created on the meta device and the loaded tensors are assigned to it, so no
     memory is spent on a random initialisation that is thrown away.
@@ -78,6 +82,8 @@ def load_model(ckpt_dir: str | Path, device: str | torch.device = "cpu") -> GPT:
     config = GPTConfig.load(ckpt_dir / CONFIG_FILE)
     with torch.device("meta"):
         model = GPT(config)
+    if not (ckpt_dir / WEIGHTS_FILE).is_file() and (ckpt_dir / SHARDED_WEIGHTS_DIR).is_dir():
+        return _load_sharded_weights(model, ckpt_dir / SHARDED_WEIGHTS_DIR, device)
     state = load_file(str(ckpt_dir / WEIGHTS_FILE), device=str(device))
     result = model.load_state_dict(state, strict=False, assign=True)
     missing = set(result.missing_keys) - set(TIED)
@@ -90,6 +96,19 @@ def load_model(ckpt_dir: str | Path, device: str | torch.device = "cpu") -> GPT:
     return model.to(device)
 
 
+def _load_sharded_weights(model: GPT, folder: Path, device: str | torch.device) -> GPT:
+    """Read a DCP folder of weight shards (any world size wrote it) into one whole model, in this process:
+    DCP reshards into plain tensors, no process group needed."""
+    import torch.distributed.checkpoint as dcp  # here: the other readers never need torch.distributed
+
+    model.to_empty(device=device)
+    model.tie_weights()
+    with warnings.catch_warnings():  # "assuming the intent is to load in a single process": it is
+        warnings.filterwarnings("ignore", message=".*single process", category=UserWarning)
+        dcp.load({"model": model.state_dict()}, checkpoint_id=str(folder), no_dist=True)
+    return model
+
+
 def save_checkpoint(
     ckpt_dir: str | Path,
     model: GPT,
@@ -97,18 +116,21 @@ def save_checkpoint(
     optimizer: torch.optim.Optimizer | None = None,
     rng_states: dict[str, Any] | None = None,
     weights: dict[str, torch.Tensor] | None = None,
+    write_weights: bool = True,
 ) -> Path:
     """Write config, weights, optional optimizer state, then the training state (last, as the commit)
     into `ckpt_dir` itself (see `save_step_checkpoint` for the step-folder layout).
 
     `train_state` must be JSON-serialisable and hold the integer `step`. `rng_states` (tensors) go
-    into `optimizer.pt`; by default this process's torch RNG state as `torch_rng`.
+    into `optimizer.pt`; by default this process's torch RNG state as `torch_rng`. `write_weights`
+    False: no model.safetensors (a sharded checkpoint whose weights are only in `model_dcp/`).
     """
     ckpt_dir = Path(ckpt_dir)
     ckpt_dir.mkdir(parents=True, exist_ok=True)
     step = str(int(train_state["step"]))
     model.config.save(ckpt_dir / CONFIG_FILE)
-    save_weights(model, ckpt_dir / WEIGHTS_FILE, metadata={"step": step}, weights=weights)
+    if write_weights:
+        save_weights(model, ckpt_dir / WEIGHTS_FILE, metadata={"step": step}, weights=weights)
     if optimizer is not None or rng_states is not None:
         # Only tensors, numbers, strings, lists and dicts: loadable with weights_only=True. A sharded
         # (FSDP) run passes no optimizer: its state is in optimizer_dcp/ (model.fsdp).
@@ -205,6 +227,7 @@ def save_step_checkpoint(
     remove: list[Path] = (),
     weights: dict[str, torch.Tensor] | None = None,
     extra_dirs: list[Path] = (),
+    write_weights: bool = True,
 ) -> Path:
     """Write `out/ckpt-<step>/` atomically, point `out/latest` at it, then prune.
 
@@ -221,7 +244,7 @@ def save_step_checkpoint(
     final = out / name
     # Saving a step that already exists (e.g. a fresh run over an old one) swaps the old folder out.
     with atomic_dir(final) as tmp:
-        save_checkpoint(tmp, model, train_state, optimizer, rng_states, weights)
+        save_checkpoint(tmp, model, train_state, optimizer, rng_states, weights, write_weights)
         for f in extra_files:
             shutil.copy2(f, tmp / Path(f).name)
         for d in extra_dirs:

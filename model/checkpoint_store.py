@@ -113,7 +113,8 @@ class CheckpointStore:
              weights: dict[str, torch.Tensor] | None, sharded: list[str]) -> str:
         """Rank 0: write the checkpoint of `train_state["step"]` (whose `sharded` state the ranks have
         written to `sharded_target`), point `latest` at it, delete the folders named in `remove` and all
-        but the newest `keep_last`. Returns the folder's path or URL."""
+        but the newest `keep_last`. Returns the folder's path or URL. A sharded checkpoint given no
+        `weights` has no model.safetensors (its weights are the shards)."""
         raise NotImplementedError
 
 
@@ -154,7 +155,8 @@ class LocalStore(CheckpointStore):
         final = save_step_checkpoint(
             self.root, model, train_state, optimizer, rng_states, extra_files=extra_files, keep_last=keep_last,
             remove=[self.root / n for n in remove], weights=weights,
-            extra_dirs=[Path(self.sharded_target(step, what)) for what in sharded])
+            extra_dirs=[Path(self.sharded_target(step, what)) for what in sharded],
+            write_weights=not sharded or weights is not None)
         return str(final)
 
 
@@ -225,7 +227,8 @@ class RemoteStore(CheckpointStore):
         name = step_dir_name(step)
         staging = self.cache_root / STAGING_DIR
         local = save_step_checkpoint(staging, model, train_state, optimizer, rng_states,
-                                     extra_files=extra_files, keep_last=1, weights=weights)
+                                     extra_files=extra_files, keep_last=1, weights=weights,
+                                     write_weights=not sharded or weights is not None)
         try:
             if not sharded:  # else `prepare` cleared the folder before the ranks wrote into it
                 self._remove(name)

@@ -108,15 +108,17 @@ class Checkpointer:
         by_steps = interval > 0 and step % interval == 0
         return (by_steps or timer_says) and not is_last
 
-    def save(self, step: int, tokens_seen: int, val_loss: float | None) -> None:
-        """Collective: every rank contributes its data position and RNG; rank 0 writes."""
+    def save(self, step: int, tokens_seen: int, val_loss: float | None, last: bool = False) -> None:
+        """Collective: every rank contributes its data position and RNG; rank 0 writes. `last`: the run's
+        final save (end, stop or pause), which always holds the consolidated weights."""
         setup, env, store = self.setup, self.setup.env, self.setup.store
         loader_state = merge_states(all_gather_json(env, setup.loader.state_dict()))
         rng = self._rng_states()
         weights, sharded = None, []
-        if setup.cfg.fsdp:  # collectives: the weights gathered to rank 0, the shards written by every rank
-            weights = full_state_dict(setup.models.module)
+        if setup.cfg.fsdp:  # collectives: the shards written by every rank, the weights gathered to rank 0
             sharded = self._save_shards(step)
+            if last or setup.cfg.consolidate == "every":
+                weights = full_state_dict(setup.models.module)
         if env.is_main:
             tok_path = setup.tokenizer.path
             self.saved = store.save(setup.models.module, {

@@ -37,12 +37,13 @@ from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
 from torch.distributed.tensor import DTensor
 
+from model.checkpoint import SHARDED_WEIGHTS_DIR
 from model.config import GPTConfig
 from model.gpt import GPT
 from model.precision import Precision
 
 OPTIMIZER_DCP_DIR = "optimizer_dcp"
-MODEL_DCP_DIR = "model_dcp"
+MODEL_DCP_DIR = SHARDED_WEIGHTS_DIR  # model.checkpoint.load_model reads it when there is no model.safetensors
 DCP_METADATA = ".metadata"  # written last by DCP's coordinator: a folder without it is incomplete
 
 

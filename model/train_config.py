@@ -31,6 +31,7 @@ class TrainConfig:
     data: str = "data/shards"
     out: str = "data/checkpoints"
     checkpoint_dir: str | None = None  # where ckpt-NNNNNN/ go: a folder or an fsspec URL (None: `out`)
+    consolidate: str = "every"  # --fsdp: the full weights in model.safetensors at "every" save or the "last"
     mix: str | None = None  # "webtext=0.6,commoncrawl=0.4": weights of subfolders of `data`
     mix_preset: str | None = None  # "gpt3": GPT-3 Table 2.2's weights for the subfolders present
     val_fraction: float | None = None
@@ -219,6 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="sharded data parallel (PyTorch FSDP2, per transformer block): weights, gradients and AdamW "
                         "state split over the ranks instead of copied (see --dry-run for the memory per rank); "
                         "checkpoints resume on any number of ranks")
+    r.add_argument("--consolidate", choices=["every", "last"], default=d.consolidate,
+                   help="with --fsdp: gather the full weights into model.safetensors at every save, or only at "
+                        "the run's last one (end, stop, pause): at GPT-3 6.7B that is 27 GB through rank 0 per "
+                        "save. A checkpoint without the file still loads everywhere, from its shards")
     r.add_argument("--activation-checkpointing", action="store_true",
                    help="recompute each block's activations in the backward pass instead of keeping them")
     r.add_argument("--tf32", action=argparse.BooleanOptionalAction, default=d.tf32,

@@ -283,7 +283,7 @@ def run_loop(setup: RunSetup, state: TrainState, logs: RunLogs, checkpointer: Ch
                     state.status = "stopped by signal" if outcome.stop else "paused (--run-steps)"
                     break
             if state.status != "non-finite loss" and state.step > state.start_step:
-                checkpointer.save(state.step, state.tokens_seen, state.val_loss)
+                checkpointer.save(state.step, state.tokens_seen, state.val_loss, last=True)
     finally:
         batches.close()  # stops the loader's worker processes
 

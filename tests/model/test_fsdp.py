@@ -32,14 +32,21 @@ def test_sharded_training_matches_one_process_and_resumes_on_any_world_size(shar
               "--data-streams", "4", "--batch-tokens", str(4 * 4 * 32), "--loader-workers", "0", *TINY]
     for name in ("single", "sharded"):
         save_tokenizer(tokenizer, tmp_path / name / "tokenizer.json")
-    reference = train_mod.main([*common, "--out", str(tmp_path / "single")])
+    reference = train_mod.main([*common, "--out", str(tmp_path / "single"), "--save-interval", "1", "--keep-last", "0"])
     assert reference["grad_accum_steps"] == 4
 
     out = tmp_path / "sharded"
-    torchrun(2, [*common, "--out", str(out), "--fsdp", "--run-steps", "2"])          # 2 ranks, steps 1-2
+    # 2 ranks, steps 1-2, a save after each; with --consolidate last only the run's last save gathers the weights.
+    torchrun(2, [*common, "--out", str(out), "--fsdp", "--run-steps", "2", "--save-interval", "1",
+                 "--consolidate", "last"])
     saved = out / "ckpt-000002"
     assert (saved / "optimizer_dcp").is_dir() and (saved / "model_dcp").is_dir() and (saved / "model.safetensors").is_file()
     assert load_model(saved).num_params() == reference["params"]                   # consolidated weights
+    shards_only = out / "ckpt-000001"
+    assert (shards_only / "model_dcp").is_dir() and not (shards_only / "model.safetensors").exists()
+    step1 = load_model(shards_only).state_dict()  # read from the 2 ranks' shards, in this one process
+    ref1 = load_file(str(tmp_path / "single" / "ckpt-000001" / "model.safetensors"))
+    assert max(float((step1[k] - ref1[k]).abs().max()) for k in ref1) < 1e-4
     moved = train_mod.main([*common, "--out", str(out), "--fsdp", "--resume", "--run-steps", "2"])  # 1 rank
     assert moved["steps"] == 4 and moved["grad_accum_steps"] == 4
     torchrun(4, [*common, "--out", str(out), "--fsdp", "--resume"])                 # 4 ranks, steps 5-6
