@@ -86,6 +86,10 @@ class CheckpointStore:
         """The folder name `latest` points at (if complete), else the highest step's, else None."""
         raise NotImplementedError
 
+    def check_writable(self, rank: int) -> None:
+        """Raise SystemExit now if this process cannot write to the store (a missing bucket, read-only
+        credentials): better before training than at the first save."""
+
     def same_as(self, other: CheckpointStore) -> bool:
         return type(self) is type(other) and self.location == other.location
 
@@ -169,6 +173,15 @@ class RemoteStore(CheckpointStore):
 
     def _url(self, *parts: str) -> str:
         return "/".join([self.root, *parts])
+
+    def check_writable(self, rank: int) -> None:
+        probe = self._url(f".write-check-rank-{rank}")
+        try:
+            self.fs.pipe_file(probe, b"webtext")
+            self.fs.rm_file(probe)
+        except Exception as e:  # whatever the backend raises: NoSuchBucket, AccessDenied, no endpoint
+            raise SystemExit(f"checkpoint store {self.location} is not writable from this process: "
+                             f"{type(e).__name__}: {e}") from None
 
     def list(self) -> list[tuple[int, str]]:
         self.fs.invalidate_cache(self.root)  # other processes (ranks, earlier runs) write here too

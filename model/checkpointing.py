@@ -119,16 +119,25 @@ class Checkpointer:
             sharded = self._save_shards(step)
             if last or setup.cfg.consolidate == "every":
                 weights = full_state_dict(setup.models.module)
+        failure = None
         if env.is_main:
             tok_path = setup.tokenizer.path
-            self.saved = store.save(setup.models.module, {
-                "step": step, "tokens_seen": tokens_seen, "loader": loader_state,
-                "val_loss": val_loss, "saved_at": time.time(), "world_size": env.world_size,
-                "train_config": train_config(setup),
-            }, None if setup.cfg.fsdp else setup.optimizer, rng, extra_files=[tok_path] if tok_path.is_file() else [],
-                keep_last=setup.cfg.keep_last, remove=self.replaced, weights=weights, sharded=sharded)
+            try:
+                self.saved = store.save(setup.models.module, {
+                    "step": step, "tokens_seen": tokens_seen, "loader": loader_state,
+                    "val_loss": val_loss, "saved_at": time.time(), "world_size": env.world_size,
+                    "train_config": train_config(setup),
+                }, None if setup.cfg.fsdp else setup.optimizer, rng,
+                    extra_files=[tok_path] if tok_path.is_file() else [], keep_last=setup.cfg.keep_last,
+                    remove=self.replaced, weights=weights, sharded=sharded)
+            except Exception as e:  # a full disk, a bucket that refuses the upload (after its client's retries)
+                failure = f"checkpoint at step {step} could not be written to {store.location}: {type(e).__name__}: {e}"
             self.replaced = []
-        barrier(env)
+        # Every rank learns whether rank 0's write failed, and all stop together with its message: a rank left
+        # alone would wait in the next collective until the timeout. The previous checkpoint stays the latest.
+        failure = all_gather_json(env, failure)[0]
+        if failure:
+            raise SystemExit(failure)
         self.timer.restart()
 
     def _save_shards(self, step: int) -> list[str]:

@@ -30,6 +30,7 @@ an "auto" loader to that rule ("auto-rows"), so an older checkpoint continues th
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -132,7 +133,9 @@ class _StreamBatches(IterableDataset):
             i += W
 
 
-def _worker_init(_: int) -> None:
+def worker_init(_: int, nice: int = 0) -> None:
+    """Set up a DataLoader worker process: one thread, signals left to the training process, and `nice`
+    added to its scheduling niceness."""
     # One worker = one core: no tokenizers thread pool inside it (and no fork warning about it).
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
     # Ctrl-C and a scheduler's SIGTERM reach the whole process group. The training process turns them
@@ -140,6 +143,12 @@ def _worker_init(_: int) -> None:
     # signal would break that. The main process stops its workers itself (and they exit if it dies).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # Below the training process: where the cores are busy with the step (CPU training; a GPU node whose
+    # cores feed eight ranks) tokenizing takes the time the step leaves, instead of taking cores from it
+    # and from kernel launches. The worker stays well ahead of the step either way: it produces batches
+    # ~100x faster than a step consumes them (bench/bench_train.py, "loader alone").
+    if nice > 0:
+        os.nice(nice)
 
 
 def largest_divisor_at_most(n: int, k: int) -> int:
@@ -163,6 +172,7 @@ class TokenLoader:
         world_size: int = 1,
         num_workers: int = 0,
         pin_memory: bool = False,
+        worker_nice: int = 10,
     ) -> None:
         if data and all(isinstance(d, Source) for d in data):
             self.sources = list(data)
@@ -181,6 +191,7 @@ class TokenLoader:
         # evolves in one process) and the round-robin order is kept.
         self.num_workers = largest_divisor_at_most(len(self.local_streams), num_workers) if num_workers > 0 else 0
         self.pin_memory = pin_memory
+        self.worker_nice = worker_nice  # added to the workers' niceness (0: the training process's priority)
         self._cursor = 0  # batches this rank has consumed
         self._states = {g: fresh_stream_state(self.sources) for g in self.local_streams}
         self.tokens_emitted = 0  # tokens yielded in x by this loader object (for statistics)
@@ -289,7 +300,7 @@ class TokenLoader:
             # A private generator: the DataLoader draws its workers' base seed from it, and drawing from
             # torch's global RNG would shift the dropout masks of a resumed run.
             it = iter(DataLoader(dataset, batch_size=None, num_workers=self.num_workers,
-                                 worker_init_fn=_worker_init, pin_memory=self.pin_memory, prefetch_factor=2,
+                                 worker_init_fn=functools.partial(worker_init, nice=self.worker_nice), pin_memory=self.pin_memory, prefetch_factor=2,
                                  generator=torch.Generator()))
         try:
             for x, y, meta in it:

@@ -327,7 +327,7 @@ def build_loader(cfg: TrainConfig, env: DistEnv, settings: Settings, sources: li
         return TokenLoader(sources, tok, LoaderConfig(
             batch_size=settings.batch_size, block_size=block_size, split="train", val_fraction=settings.val_fraction,
             seed=settings.seed, num_streams=streams,
-        ), rank=env.rank, world_size=env.world_size, num_workers=cfg.loader_workers,
+        ), rank=env.rank, world_size=env.world_size, num_workers=cfg.loader_workers, worker_nice=cfg.loader_nice,
             pin_memory=env.device.type == "cuda")
     except ValueError as e:
         raise SystemExit(f"data loader: {e}") from None

@@ -121,6 +121,7 @@ def _train(cfg: TrainConfig, env: DistEnv) -> dict[str, Any]:
 
     # --- what the run is: the resumed checkpoint and the settings it fixes, inputs, tokenizer ---
     store = open_store(cfg.checkpoint_dir or out, out)
+    store.check_writable(env.rank)
     resume = find_resume(cfg, env, out, store)
     settings = resolve_settings(cfg, resume)
     sources, task_probe = read_inputs(cfg, settings.mix, log)

@@ -8,6 +8,7 @@ import fsspec
 import pytest
 
 from model import train as train_mod
+from model.checkpoint_store import RemoteStore
 from model.tokenizer import save_tokenizer
 from tests.model.test_fsdp import torchrun
 from tests.model.test_train_cli import TINY, read_metrics
@@ -72,3 +73,19 @@ def test_sharded_checkpoints_in_a_bucket_resume_on_another_world_size(shard_dir,
     assert not (cache / "model.safetensors").exists()  # a sharded resume reads its shards, not the full weights
     same_curve(read_metrics(tmp_path / "other-node"), read_metrics(tmp_path / "reference"))
     assert [r["step"] for r in read_metrics(tmp_path / "other-node")] == [3, 4]
+
+
+def test_an_unwritable_store_stops_before_training_and_a_failed_upload_stops_with_the_reason(
+        shard_dir, tmp_path, tokenizer, s3_endpoint, monkeypatch) -> None:
+    save_tokenizer(tokenizer, tmp_path / "run" / "tokenizer.json")
+    args = ["--data", str(shard_dir), "--out", str(tmp_path / "run"), "--max-steps", "2", *TINY]
+    with pytest.raises(SystemExit, match=r"s3://no-such-bucket/run is not writable from this process: .*bucket"):
+        train_mod.main([*args, "--checkpoint-dir", "s3://no-such-bucket/run"])
+    assert not (tmp_path / "run" / "metrics.jsonl").exists()  # stopped before the first step
+
+    def refused(*_a, **_k):
+        raise PermissionError("Access Denied")
+
+    monkeypatch.setattr(RemoteStore, "save", refused)  # the bucket works at the start, then refuses the upload
+    with pytest.raises(SystemExit, match=r"step 2 could not be written to s3://bucket/refused: PermissionError"):
+        train_mod.main([*args, "--checkpoint-dir", "s3://bucket/refused"])

@@ -4,6 +4,8 @@ Sharding over streams, ranks and workers is in test_sharding.py; mixing in test_
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from itertools import islice
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from model.data import (
     iter_texts,
     val_score,
 )
-from model.loader import TokenLoader
+from model.loader import TokenLoader, worker_init
 from model.tokenizer import eot_id
 
 
@@ -190,3 +192,19 @@ def test_resume_across_epoch_boundary(shard_dir: Path, tokenizer) -> None:
         resumed.load_state_dict(states[k])
         rest = [x for x, _ in islice(resumed, 5)]
         assert all(torch.equal(p, q) for p, q in zip(reference[k + 1 : k + 6], rest)), k
+
+
+def _report_niceness(queue, nice: int) -> None:
+    worker_init(0, nice=nice)
+    queue.put(os.nice(0))
+
+
+def test_loader_workers_run_below_the_training_process() -> None:
+    """Tokenizing yields the cores to the training step (--loader-nice)."""
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    for nice in (0, 7):
+        proc = ctx.Process(target=_report_niceness, args=(queue, nice))
+        proc.start()
+        assert queue.get(timeout=30) == min(19, os.nice(0) + nice)
+        proc.join(timeout=30)
