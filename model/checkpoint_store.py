@@ -44,19 +44,11 @@ from model.checkpoint import (
     step_dir_name,
 )
 from model.gpt import GPT
+from model.locations import is_url, local_path
 
 _STEP_RE = re.compile(rf"^{CKPT_PREFIX}(\d+)$")
 CACHE_DIR = ".checkpoint-cache"  # under --out: downloads of a remote checkpoint being resumed
 STAGING_DIR = ".checkpoint-staging"  # under --out: a remote save's files before upload
-
-
-def is_url(location: str | Path) -> bool:
-    """Whether `location` names an fsspec filesystem other than the local one (s3://, gs://, memory://)."""
-    return isinstance(location, str) and "://" in location and not location.startswith("file://")
-
-
-def _local_path(location: str | Path) -> Path:
-    return Path(str(location)[len("file://"):] if str(location).startswith("file://") else location)
 
 
 @dataclass(frozen=True)
@@ -269,7 +261,7 @@ def open_store(location: str | Path, out: Path) -> CheckpointStore:
             return RemoteStore(str(location), out)
         except (ImportError, ValueError) as e:  # e.g. s3:// without s3fs installed
             raise SystemExit(f"checkpoint store {location}: {e}") from None
-    return LocalStore(_local_path(location))
+    return LocalStore(local_path(location))
 
 
 def find_resume(resume: str | None, store: CheckpointStore, out: Path, rank: int,

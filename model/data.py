@@ -35,21 +35,27 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from corpus.readers.shards import shard_paths
+from model.locations import exists, is_url, local_path, open_parquet, parquet_files_at, parquet_metadata
 
 SPLITS = ("train", "val", "all")
 # "auto-rows": the rule before loader state 3, kept so older checkpoints resume the same data.
 SHARD_MODES = ("auto", "row_group", "range", "row", "auto-rows")
 
 
-def find_shards(data: str | Path | Sequence[str | Path]) -> list[Path]:
-    """The shards under `data` (a folder, searched recursively, or a file, or a list of them).
+def find_shards(data: str | Path | Sequence[str | Path]) -> list[Path] | list[str]:
+    """The shards under `data` (a folder, searched recursively, or a file, or a list of them; or an fsspec
+    URL such as s3://bucket/shards, whose shards come back as URLs).
 
     Which files are shards is `corpus.readers.shards.shard_paths`'s rule (work folders, hidden and
     temporary files are not); sorted, so the order is stable across runs.
     """
     if isinstance(data, (list, tuple)):
         return sorted({p for d in data for p in find_shards(d)})
-    root = Path(data)
+    if is_url(data):
+        if not exists(data):
+            raise FileNotFoundError(f"data path {data} does not exist")
+        return parquet_files_at(str(data))
+    root = local_path(data)
     if not root.exists():
         raise FileNotFoundError(f"data path {root} does not exist")
     return shard_paths(root)
@@ -159,7 +165,7 @@ class ShardDocuments:
         # Footers only (row counts per row group): cheap, and needed to shard by global position.
         self.row_counts = [
             [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
-            for meta in map(pq.read_metadata, self.paths)
+            for meta in map(parquet_metadata, self.paths)
         ]
         self._offsets_epoch: int | None = None  # epochs_elapsed's cache: row offsets of one epoch's units
         self._offsets: list[int] = []
@@ -261,7 +267,7 @@ class ShardDocuments:
                     if handle is None or handle[0] != unit.file:
                         if handle is not None:
                             handle[1].close()
-                        handle = (unit.file, pq.ParquetFile(self.paths[unit.file]))
+                        handle = (unit.file, open_parquet(self.paths[unit.file]))
                     for row, text in self._read(handle[1], unit, rows):
                         found += 1
                         yield DocPosition(epoch, ui, row), text

@@ -45,6 +45,7 @@ from tokenizers import Tokenizer
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from model.data import DocPosition, LoaderConfig, ShardDocuments, name_salt, shard_mode
+from model.locations import is_url
 from model.mixing import ALL, Source, mix_choices
 from model.packing import BlockPacker
 
@@ -177,7 +178,7 @@ class TokenLoader:
         if data and all(isinstance(d, Source) for d in data):
             self.sources = list(data)
         else:
-            self.sources = [Source(ALL, tuple(Path(p) for p in data))]
+            self.sources = [Source(ALL, tuple(p if is_url(p) else Path(p) for p in data))]
         if not self.sources or not all(s.paths for s in self.sources):
             raise ValueError("no Parquet shards given")
         S = config.num_streams

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from model.data import find_shards
+from model.locations import is_dir, is_url, join, subfolders
 
 ALL = "all"  # the name of the single source used when there is no mixture
 _MIX_SALT = 0x6D6978  # keeps the mixture RNG apart from the shuffle RNGs, which share the seed
@@ -34,13 +36,19 @@ class Source:
     """A named set of shards and its probability of supplying a block."""
 
     name: str
-    paths: tuple[Path, ...]
+    paths: tuple[Path, ...] | tuple[str, ...]  # local files, or URLs (s3://...)
     weight: float = 1.0
 
     def digest(self) -> str:
         """Fingerprint of the shard list (paths relative to their common folder, so the data folder
-        may move), so a saved state is not applied to different data. File contents are not hashed."""
-        resolved = [p.resolve() for p in self.paths]
+        may move, or be copied to a bucket), so a saved state is not applied to different data. File
+        contents are not hashed."""
+        if all(is_url(p) for p in self.paths):
+            keys = [str(p).split("://", 1)[1] for p in self.paths]
+            root = posixpath.commonpath(keys) if len(keys) > 1 else posixpath.dirname(keys[0])
+            names = "\n".join(posixpath.relpath(k, root) for k in keys)
+            return hashlib.sha1(names.encode()).hexdigest()[:16]
+        resolved = [Path(p).resolve() for p in self.paths]
         root = Path(os.path.commonpath(resolved)) if len(resolved) > 1 else resolved[0].parent
         names = "\n".join(p.relative_to(root).as_posix() for p in resolved)
         return hashlib.sha1(names.encode()).hexdigest()[:16]
@@ -86,11 +94,10 @@ def preset_mix(preset: str, data: str | Path) -> dict[str, float]:
     """
     if preset not in MIX_PRESETS:
         raise ValueError(f"unknown --mix-preset {preset!r}; choose one of {', '.join(MIX_PRESETS)}")
-    root = Path(data)
-    if not root.is_dir():
+    root = data
+    if not is_dir(root):
         raise FileNotFoundError(f"--mix-preset needs --data to be a folder of sources; {root} is not a folder")
-    present = sorted(p.name for p in root.iterdir()
-                     if p.is_dir() and not p.name.startswith(("_", ".")) and find_shards(p))
+    present = [name for name in subfolders(root) if find_shards(join(root, name))]
     mix, unknown = {}, []
     for name in present:
         key = GPT3_ALIASES.get(name.lower(), name.lower())
@@ -112,28 +119,26 @@ def discover_sources(data: str | Path, mix: dict[str, float] | None = None) -> l
     named subfolder of `data`, with normalised weights."""
     if mix is None:
         return [Source(ALL, tuple(find_shards(data)))]
-    root = Path(data)
-    if not root.is_dir():
+    root = data
+    if not is_dir(root):
         raise FileNotFoundError(f"--mix needs --data to be a folder of sources; {root} is not a folder")
     total = sum(mix.values())
     sources = []
     for name, weight in mix.items():
-        paths = find_shards(root / name) if (root / name).is_dir() else []
+        paths = find_shards(join(root, name)) if is_dir(join(root, name)) else []
         if not paths:
-            present = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
-            raise ValueError(f"--mix source {name!r}: no *.parquet under {root / name} (sources here: {present})")
+            raise ValueError(f"--mix source {name!r}: no *.parquet under {join(root, name)} "
+                             f"(sources here: {subfolders(root)})")
         sources.append(Source(name, tuple(paths), weight / total))
     return sources
 
 
 def unused_sources(data: str | Path, sources: list[Source]) -> list[str]:
     """Subfolders of `data` holding shards that the mixture leaves out (worth a note to the user)."""
-    root = Path(data)
-    if not root.is_dir() or [s.name for s in sources] == [ALL]:
+    if [s.name for s in sources] == [ALL] or not is_dir(data):
         return []
     named = {s.name for s in sources}
-    return sorted(p.name for p in root.iterdir()
-                  if p.is_dir() and not p.name.startswith(("_", ".")) and p.name not in named and find_shards(p))
+    return [name for name in subfolders(data) if name not in named and find_shards(join(data, name))]
 
 
 def mix_choices(seed: int, stream: int, batch_index: int, n: int, weights: list[float]) -> list[int]:

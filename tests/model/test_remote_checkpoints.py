@@ -1,6 +1,7 @@
-"""`model.train --checkpoint-dir s3://...` against moto's S3 server on 127.0.0.1: checkpoints go to the bucket,
-not to --out; another --out (another node, no shared disk) resumes from the bucket on the same loss curve;
-under --fsdp every rank writes its own shards there and a different world size resumes them."""
+"""`model.train` with a bucket (moto's S3 server on 127.0.0.1): `--checkpoint-dir s3://...` puts checkpoints there,
+not in --out; another --out (another node, no shared disk) resumes from the bucket on the same loss curve;
+under --fsdp every rank writes its own shards there and a different world size resumes them; `--data s3://...`
+trains on shards in the bucket exactly as on the local copy."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from model import train as train_mod
 from model.checkpoint_store import RemoteStore
+from model.data import find_shards
 from model.tokenizer import save_tokenizer
 from tests.model.test_fsdp import torchrun
 from tests.model.test_train_cli import TINY, read_metrics
@@ -89,3 +91,24 @@ def test_an_unwritable_store_stops_before_training_and_a_failed_upload_stops_wit
     monkeypatch.setattr(RemoteStore, "save", refused)  # the bucket works at the start, then refuses the upload
     with pytest.raises(SystemExit, match=r"step 2 could not be written to s3://bucket/refused: PermissionError"):
         train_mod.main([*args, "--checkpoint-dir", "s3://bucket/refused"])
+
+
+def test_training_reads_its_shards_from_a_bucket(shard_dir, tmp_path, tokenizer, s3_endpoint) -> None:
+    """--data s3://...: the same shards (work folders skipped alike) give the same batches as the local copy,
+    with loader workers too (they open the bucket after the fork)."""
+    fs, _ = fsspec.core.url_to_fs("s3://bucket")
+    fs.put(str(shard_dir), "bucket/corpus", recursive=True)
+    assert [p.split("/corpus/", 1)[1] for p in find_shards("s3://bucket/corpus")] == \
+        [p.relative_to(shard_dir).as_posix() for p in find_shards(shard_dir)]
+    common = ["--max-steps", "3", "--log-interval", "1", "--eval-interval", "3", "--loader-workers", "1",
+              "--mix", "webtext=1", *TINY]
+    for name in ("local", "bucket"):
+        save_tokenizer(tokenizer, tmp_path / name / "tokenizer.json")
+    train_mod.main(["--data", str(shard_dir), "--out", str(tmp_path / "local"), *common])
+    train_mod.main(["--data", "s3://bucket/corpus", "--out", str(tmp_path / "bucket"), *common])
+    local, bucket = read_metrics(tmp_path / "local"), read_metrics(tmp_path / "bucket")
+    assert [(r["step"], r["loss"], r.get("val_loss")) for r in bucket] == \
+        [(r["step"], r["loss"], r.get("val_loss")) for r in local]
+    with pytest.raises(SystemExit, match="no-such-source"):
+        train_mod.main(["--data", "s3://bucket/corpus", "--out", str(tmp_path / "typo"), "--mix", "no-such-source=1",
+                        *TINY])
