@@ -23,6 +23,7 @@ saved config.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -118,6 +119,14 @@ class LocalStore(CheckpointStore):
     def __init__(self, root: Path) -> None:
         self.root = root
         self.location = str(root.resolve())
+
+    def check_writable(self, rank: int) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise SystemExit(f"checkpoint folder {self.root}: {e}") from None
+        if not os.access(self.root, os.W_OK):
+            raise SystemExit(f"checkpoint folder {self.root} is not writable by this process")
 
     def list(self) -> list[tuple[int, str]]:
         return [(s, p.name) for s, p in list_checkpoints(self.root)]

@@ -97,3 +97,11 @@ def test_a_local_sharded_save_missing_a_ranks_file_is_refused(tmp_path: Path) ->
     check_all_ranks_wrote(folder, 1)
     with pytest.raises(RuntimeError, match=r"rank\(s\) \[1, 3\].*--checkpoint-dir"):
         check_all_ranks_wrote(folder, 4)
+
+
+def test_a_local_store_that_cannot_be_a_folder_is_refused_before_training(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    open_store(tmp_path / "new" / "run", tmp_path).check_writable(0)  # created
+    assert (tmp_path / "new" / "run").is_dir()
+    with pytest.raises(SystemExit, match="checkpoint folder .*a-file"):
+        open_store(tmp_path / "a-file" / "run", tmp_path).check_writable(0)
