@@ -37,6 +37,7 @@ from corpus.writers.atomic import atomic_dir
 from model.checkpoint import (
     CKPT_PREFIX,
     LATEST_FILE,
+    SHARDED_WEIGHTS_DIR,
     STATE_FILE,
     WEIGHTS_FILE,
     list_checkpoints,
@@ -226,14 +227,30 @@ class RemoteStore(CheckpointStore):
         # Per rank: ranks on one node would otherwise race on the same files, and ranks on other nodes
         # cannot see this node's disk anyway.
         dest = self.cache_root / CACHE_DIR / f"rank-{rank}" / name
+        entries = {info["name"].rstrip("/").split("/")[-1]: info for info in self.fs.ls(self._url(name), detail=True)}
+        # Weights wanted but never consolidated (--consolidate last): the weight shards, which load_model reads.
+        shards_for_weights = with_weights and WEIGHTS_FILE not in entries and SHARDED_WEIGHTS_DIR in entries
+        if self._cached(name, dest, with_weights):
+            return dest
         dest.parent.mkdir(parents=True, exist_ok=True)
         with atomic_dir(dest) as tmp:
-            for info in self.fs.ls(self._url(name), detail=True):
-                file_name = info["name"].rstrip("/").split("/")[-1]
-                if info["type"] != "file" or (file_name == WEIGHTS_FILE and not with_weights):
-                    continue  # sharded state (folders) is read in place by each rank
-                self.fs.get_file(info["name"], str(tmp / file_name))
+            for file_name, info in entries.items():
+                if info["type"] == "file" and (file_name != WEIGHTS_FILE or with_weights):
+                    self.fs.get_file(info["name"], str(tmp / file_name))
+            if shards_for_weights:  # other sharded state (folders) is read in place by each rank
+                self.fs.get(self._url(name, SHARDED_WEIGHTS_DIR) + "/", str(tmp / SHARDED_WEIGHTS_DIR) + "/",
+                            recursive=True)
         return dest
+
+    def _cached(self, name: str, dest: Path, with_weights: bool) -> bool:
+        """Whether `dest` already holds this checkpoint (its train_state.json, written last, is the same)
+        with the weights if they are wanted: a checkpoint is never changed once written."""
+        local_state = dest / STATE_FILE
+        if not local_state.is_file():
+            return False
+        if with_weights and not ((dest / WEIGHTS_FILE).is_file() or (dest / SHARDED_WEIGHTS_DIR).is_dir()):
+            return False
+        return self.fs.cat_file(self._url(name, STATE_FILE)) == local_state.read_bytes()
 
     def save(self, model, train_state, optimizer, rng_states, extra_files, keep_last, remove, weights,
              sharded) -> str:
@@ -294,6 +311,28 @@ def find_resume(resume: str | None, store: CheckpointStore, out: Path, rank: int
     if not (folder / STATE_FILE).is_file():
         raise SystemExit(f"--resume: {folder} has weights but no {STATE_FILE}; it cannot be continued")
     return Resumed(folder, source, chosen)
+
+
+def reader_cache() -> Path:
+    """Where the CLIs that read a checkpoint (sample, evaluate, export, finetune) keep downloads of one in a
+    bucket: $WEBTEXT_CACHE, else ~/.cache/webtext."""
+    return Path(os.environ.get("WEBTEXT_CACHE", "~/.cache/webtext")).expanduser()
+
+
+def resolve_any(location: str | Path) -> Path | None:
+    """A local folder holding the checkpoint that `location` designates, or None if there is none.
+
+    A folder: `model.checkpoint.resolve_checkpoint` (a step folder, or a run folder's latest). A URL
+    (s3://bucket/run or s3://bucket/run/ckpt-000300): downloaded into `reader_cache()` (again only if that
+    checkpoint changed), so `load_model` and the tokenizer lookup read it like any other.
+    """
+    if not is_url(location):
+        return resolve_checkpoint(location)
+    try:
+        store, name = _named_checkpoint(str(location), reader_cache() / "checkpoints")
+    except SystemExit:
+        return None
+    return store.fetch(name, rank=0)
 
 
 def _named_checkpoint(resume: str, out: Path) -> tuple[CheckpointStore, str]:

@@ -38,7 +38,8 @@ from corpus.benchmarks import Task, TaskSpecError, load_task  # noqa: E402
 from corpus.benchmarks.registry import read_records  # noqa: E402
 from corpus.cli_flags import number  # noqa: E402
 from corpus.writers.atomic import atomic_path, atomic_write_text  # noqa: E402
-from model.checkpoint import list_checkpoints, load_model, load_train_state, resolve_checkpoint  # noqa: E402
+from model.checkpoint import list_checkpoints, load_model, load_train_state  # noqa: E402
+from model.checkpoint_store import resolve_any  # noqa: E402
 from model.cli import DefaultsHelpFormatter, Parser, run_cli  # noqa: E402
 from model.data import find_shards, iter_texts  # noqa: E402
 from model.incontext import FewShot, evaluate_task, headline  # noqa: E402
@@ -113,7 +114,7 @@ def checkpoint_folders(paths: list[str], every: bool) -> list[Path]:
         if every and list_checkpoints(raw):
             found += [p for _, p in list_checkpoints(raw)]
             continue
-        ckpt = resolve_checkpoint(raw)
+        ckpt = resolve_any(raw)
         if ckpt is None:
             raise SystemExit(f"--checkpoint {raw}: no checkpoint there (train one with `python -m model.train`)")
         found.append(ckpt)

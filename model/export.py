@@ -32,7 +32,8 @@ from pathlib import Path
 import torch
 
 from corpus.writers.atomic import atomic_dir, temp_name
-from model.checkpoint import STATE_FILE, load_model, resolve_checkpoint
+from model.checkpoint import STATE_FILE, load_model
+from model.checkpoint_store import resolve_any
 from model.cli import DefaultsHelpFormatter, Parser, run_cli
 from model.config import GPTConfig
 from model.gpt import GPT
@@ -234,7 +235,7 @@ def export_hf(checkpoint: str | Path, out: str | Path, dtype: str = "float32", o
         raise SystemExit(f"--hf {out} already exists and is not empty; pass --overwrite to replace it")
     if out.exists() and not out.is_dir():
         raise SystemExit(f"--hf {out} is a file, not a folder")
-    ckpt = resolve_checkpoint(checkpoint)
+    ckpt = resolve_any(checkpoint)
     if ckpt is None:
         raise SystemExit(f"no checkpoint in {checkpoint}: train one with `python -m model.train`")
     config = GPTConfig.load(ckpt / "config.json")

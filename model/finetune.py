@@ -35,7 +35,8 @@ from tqdm import tqdm  # noqa: E402
 
 from corpus.cli_flags import number  # noqa: E402
 from corpus.writers.atomic import atomic_dir, atomic_write_json, atomic_write_text  # noqa: E402
-from model.checkpoint import CONFIG_FILE, WEIGHTS_FILE, load_model, resolve_checkpoint, save_weights  # noqa: E402
+from model.checkpoint import CONFIG_FILE, WEIGHTS_FILE, load_model, save_weights  # noqa: E402
+from model.checkpoint_store import resolve_any  # noqa: E402
 from model.cli import DefaultsHelpFormatter, Parser, is_terminal, run_cli  # noqa: E402
 from model.gpt1 import (  # noqa: E402
     TASKS,
@@ -227,7 +228,7 @@ def finetune(cfg: FinetuneConfig) -> dict[str, Any]:
     device = torch.device("cuda" if cfg.device == "auto" and torch.cuda.is_available() else
                           "cpu" if cfg.device == "auto" else cfg.device)
     ctx = autocast_context(device, cfg.dtype)
-    ckpt = resolve_checkpoint(cfg.checkpoint)
+    ckpt = resolve_any(cfg.checkpoint)
     if ckpt is None:
         raise SystemExit(f"--checkpoint {cfg.checkpoint}: no checkpoint there; train one with `python -m model.train`")
     out = Path(cfg.out)

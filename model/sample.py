@@ -24,7 +24,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import torch  # noqa: E402
 
 from corpus.cli_flags import number  # noqa: E402
-from model.checkpoint import load_model, resolve_checkpoint  # noqa: E402
+from model.checkpoint import load_model  # noqa: E402
+from model.checkpoint_store import resolve_any  # noqa: E402
 from model.cli import DefaultsHelpFormatter, Parser, run_cli  # noqa: E402
 from model.generate import generate  # noqa: E402
 from model.tokenizer import TOKENIZER_FILE, eot_id, load_tokenizer  # noqa: E402
@@ -89,7 +90,7 @@ def find_tokenizer(ckpt: Path) -> Path:
 
 def sample(cfg: SampleConfig) -> list[str]:
     """Return `num_samples` continuations of the prompt (prompt included)."""
-    ckpt = resolve_checkpoint(cfg.checkpoint)
+    ckpt = resolve_any(cfg.checkpoint)
     if ckpt is None:
         raise SystemExit(f"no checkpoint in {cfg.checkpoint}: train one with `python -m model.train`")
     try:

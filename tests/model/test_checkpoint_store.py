@@ -3,16 +3,19 @@ layout, train_state.json as the commit of a remote save, `latest`, keep-last pru
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
+import torch.distributed.checkpoint as dcp
 
 from model.checkpoint import load_model, load_train_state
-from model.checkpoint_store import LocalStore, RemoteStore, find_resume, open_store
+from model.checkpoint_store import LocalStore, RemoteStore, find_resume, open_store, resolve_any
 from model.config import GPTConfig
 from model.fsdp import check_all_ranks_wrote
 from model.gpt import GPT
+from model.sample import SampleConfig, sample
 
 
 def tiny_model() -> GPT:
@@ -105,3 +108,27 @@ def test_a_local_store_that_cannot_be_a_folder_is_refused_before_training(tmp_pa
     assert (tmp_path / "new" / "run").is_dir()
     with pytest.raises(SystemExit, match="checkpoint folder .*a-file"):
         open_store(tmp_path / "a-file" / "run", tmp_path).check_writable(0)
+
+
+@pytest.mark.filterwarnings("ignore:torch.distributed is disabled")  # the test's own single-process DCP save
+def test_readers_take_a_checkpoint_in_a_bucket(tmp_path: Path, s3_endpoint: str, monkeypatch, tiny_checkpoint) -> None:
+    """model.sample / evaluate / export / finetune --checkpoint s3://...: downloaded once, then read like a folder."""
+    monkeypatch.setenv("WEBTEXT_CACHE", str(tmp_path / "cache"))
+    store = open_store("s3://bucket/readers", tmp_path)
+    store.fs.put(str(tiny_checkpoint) + "/", "bucket/readers/", recursive=True)
+    local = resolve_any("s3://bucket/readers")  # the run: its latest step
+    assert local.name == "ckpt-000030" and (tmp_path / "cache") in local.parents
+    assert resolve_any("s3://bucket/readers/ckpt-000030") == local  # the step folder itself
+    mtime = (local / "model.safetensors").stat().st_mtime_ns
+    assert resolve_any("s3://bucket/readers") == local and (local / "model.safetensors").stat().st_mtime_ns == mtime
+    cfg = SampleConfig(prompt="The", max_new_tokens=12, seed=3)
+    assert sample(replace(cfg, checkpoint="s3://bucket/readers")) == sample(replace(cfg, checkpoint=str(tiny_checkpoint)))
+    assert resolve_any("s3://bucket/nothing-here") is None
+
+    # A step saved with --consolidate last has only its weight shards: they are downloaded instead.
+    model = load_model(tiny_checkpoint)
+    dcp.save({"model": model.state_dict()}, checkpoint_id="s3://bucket/shards-only/ckpt-000007/model_dcp", no_dist=True)
+    for name in ("config.json", "train_state.json", "tokenizer.json"):
+        store.fs.put_file(str(tiny_checkpoint / "ckpt-000030" / name), f"bucket/shards-only/ckpt-000007/{name}")
+    loaded = load_model(resolve_any("s3://bucket/shards-only"))
+    assert all(torch.equal(loaded.state_dict()[k], v) for k, v in model.state_dict().items())
