@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,19 +68,20 @@ class Resumed:
         return self.store.sharded_location(self.name, what)
 
 
-class CheckpointStore:
+class CheckpointStore(ABC):
     """The step folders of one run, local or remote. Build with `open_store`."""
 
     location: str
 
+    @abstractmethod
     def list(self) -> list[tuple[int, str]]:
         """(step, folder name) of the complete checkpoints, by step."""
-        raise NotImplementedError
 
+    @abstractmethod
     def latest(self) -> str | None:
         """The folder name `latest` points at (if complete), else the highest step's, else None."""
-        raise NotImplementedError
 
+    @abstractmethod
     def check_writable(self, rank: int) -> None:
         """Raise SystemExit now if this process cannot write to the store (a missing bucket, read-only
         credentials): better before training than at the first save."""
@@ -87,25 +89,27 @@ class CheckpointStore:
     def same_as(self, other: CheckpointStore) -> bool:
         return type(self) is type(other) and self.location == other.location
 
+    @abstractmethod
     def sharded_location(self, name: str, what: str) -> str | None:
-        raise NotImplementedError
+        """The path or URL of checkpoint `name`'s sharded state `what` (`optimizer_dcp`), or None if absent."""
 
+    @abstractmethod
     def location_of(self, name: str) -> str:
         """The path or URL of the step folder `name`."""
-        raise NotImplementedError
 
+    @abstractmethod
     def sharded_target(self, step: int, what: str) -> str:
         """Where all ranks write the sharded state `what` of the checkpoint of `step`."""
-        raise NotImplementedError
 
+    @abstractmethod
     def prepare(self, step: int) -> None:
         """Rank 0, before the ranks write sharded state for `step`: clear a half-written save of it."""
-        raise NotImplementedError
 
+    @abstractmethod
     def fetch(self, name: str, rank: int, with_weights: bool = True) -> Path:
         """A local folder with the files of checkpoint `name` (sharded state excluded)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def save(self, model: GPT, train_state: dict[str, Any], optimizer: torch.optim.Optimizer | None,
              rng_states: dict[str, Any], extra_files: list[Path], keep_last: int, remove: list[str],
              weights: dict[str, torch.Tensor] | None, sharded: list[str]) -> str:
@@ -113,7 +117,6 @@ class CheckpointStore:
         written to `sharded_target`), point `latest` at it, delete the folders named in `remove` and all
         but the newest `keep_last`. Returns the folder's path or URL. A sharded checkpoint given no
         `weights` has no model.safetensors (its weights are the shards)."""
-        raise NotImplementedError
 
 
 class LocalStore(CheckpointStore):
