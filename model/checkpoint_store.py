@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import fsspec
 import torch
 
 from corpus.writers.atomic import atomic_dir
@@ -47,7 +46,7 @@ from model.checkpoint import (
     step_dir_name,
 )
 from model.gpt import GPT
-from model.locations import is_url, local_path
+from model.locations import filesystem, is_url, local_path
 
 _STEP_RE = re.compile(rf"^{CKPT_PREFIX}(\d+)$")
 CACHE_DIR = ".checkpoint-cache"  # under --out: downloads of a remote checkpoint being resumed
@@ -171,8 +170,7 @@ class LocalStore(CheckpointStore):
 
 class RemoteStore(CheckpointStore):
     def __init__(self, url: str, cache_root: Path) -> None:
-        self.fs, root = fsspec.core.url_to_fs(url)
-        self.root = root.rstrip("/")
+        self.fs, self.root = filesystem(url)
         self.location = self.fs.unstrip_protocol(self.root)
         self.cache_root = cache_root
 
@@ -288,7 +286,7 @@ def open_store(location: str | Path, out: Path) -> CheckpointStore:
     if is_url(location):
         try:
             return RemoteStore(str(location), out)
-        except (ImportError, ValueError) as e:  # e.g. s3:// without s3fs installed
+        except FileNotFoundError as e:  # e.g. s3:// without s3fs installed
             raise SystemExit(f"checkpoint store {location}: {e}") from None
     return LocalStore(local_path(location))
 

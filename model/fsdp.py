@@ -20,7 +20,6 @@ writer for a URL, so nodes need not share a filesystem.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import torch
@@ -78,12 +77,8 @@ def full_state_dict(model: GPT) -> dict[str, torch.Tensor]:
 
 
 def save_optimizer(model: GPT, optimizer: torch.optim.Optimizer, folder: Path | str) -> None:
-    """Every rank writes its shards of the optimizer state into `folder`, a path or URL (a collective)."""
-    if isinstance(folder, Path) or "://" not in folder:
-        folder = Path(folder)
-        if dist.get_rank() == 0 and folder.exists():
-            shutil.rmtree(folder)  # a half-written folder of a killed save
-        dist.barrier()
+    """Every rank writes its shards of the optimizer state into `folder`, a path or URL (a collective).
+    A half-written folder of a killed save is the caller's to clear first (`CheckpointStore.prepare`)."""
     dcp.save({"optimizer": get_optimizer_state_dict(model, optimizer)}, checkpoint_id=str(folder))
 
 

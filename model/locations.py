@@ -32,7 +32,9 @@ def join(location: str | Path, *parts: str) -> str | Path:
     return local_path(location).joinpath(*parts)
 
 
-def _fs(url: str) -> tuple[fsspec.AbstractFileSystem, str]:
+def filesystem(url: str) -> tuple[fsspec.AbstractFileSystem, str]:
+    """The fsspec filesystem of a URL and the path inside it (no trailing slash); FileNotFoundError when
+    the URL's backend is not installed (s3:// without s3fs) or the URL is malformed."""
     try:
         fs, root = fsspec.core.url_to_fs(url)
     except (ImportError, ValueError) as e:  # e.g. s3:// without s3fs installed
@@ -42,14 +44,14 @@ def _fs(url: str) -> tuple[fsspec.AbstractFileSystem, str]:
 
 def is_dir(location: str | Path) -> bool:
     if is_url(location):
-        fs, root = _fs(str(location))
+        fs, root = filesystem(str(location))
         return fs.isdir(root)
     return local_path(location).is_dir()
 
 
 def exists(location: str | Path) -> bool:
     if is_url(location):
-        fs, root = _fs(str(location))
+        fs, root = filesystem(str(location))
         return fs.exists(root)
     return local_path(location).exists()
 
@@ -58,7 +60,7 @@ def subfolders(location: str | Path) -> list[str]:
     """Names of the folders directly in `location`, sorted; those starting with "_" or "." (work and hidden
     folders) left out."""
     if is_url(location):
-        fs, root = _fs(str(location))
+        fs, root = filesystem(str(location))
         names = [posixpath.basename(info["name"].rstrip("/")) for info in fs.ls(root, detail=True)
                  if info["type"] == "directory"]
     else:
@@ -69,7 +71,7 @@ def subfolders(location: str | Path) -> list[str]:
 def parquet_files_at(url: str) -> list[str]:
     """The *.parquet files under a URL (recursively), as URLs, sorted; files in folders (or named) starting
     with "_" or "." are left out, the rule `corpus.readers.shards.shard_paths` applies to local folders."""
-    fs, root = _fs(url)
+    fs, root = filesystem(url)
     if fs.isfile(root):
         return [fs.unstrip_protocol(root)]
     found = []
@@ -82,7 +84,7 @@ def parquet_files_at(url: str) -> list[str]:
 
 def _pyarrow_location(path: str | Path) -> tuple[str | Path, pafs.FileSystem | None]:
     if is_url(path):
-        fs, inner = _fs(str(path))
+        fs, inner = filesystem(str(path))
         return inner, pafs.PyFileSystem(pafs.FSSpecHandler(fs))
     return local_path(path), None
 
